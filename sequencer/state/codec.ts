@@ -1,0 +1,74 @@
+/**
+ * Canonical bytes of operations: the SSZ union `Operation` (types.ts); the first byte is the
+ * operation's selector (its index in OP_TYPES). Decoding rejects anything non-canonical
+ * (wrong lengths, unknown selector, trailing bytes) because SSZ deserialization does.
+ */
+import { ByteVectorType, ContainerType, ListCompositeType, type Type } from "@chainsafe/ssz";
+import { bytesToHex, hexToBytes } from "./bytes.js";
+import type { Op, OpType, SequencedOp as SequencedOpValue } from "./ops.js";
+import { OP_TYPES, Operation, SequencedOp } from "./types.js";
+
+const SELECTOR = new Map<string, number>(OP_TYPES.map(([name], i) => [name, i]));
+/** Fields holding two's complement signed integers, per operation. */
+const SIGNED_64: Partial<Record<OpType, string[]>> = { AdjustIsolatedMargin: ["delta"] };
+
+export function opSelector(type: OpType): number {
+  return SELECTOR.get(type)!;
+}
+
+// biome-ignore lint: SSZ values are untyped at this boundary.
+type Any = any;
+
+function toSsz(type: Type<unknown>, v: Any): Any {
+  if (type instanceof ByteVectorType) return hexToBytes(v);
+  if (type instanceof ListCompositeType) return (v as Any[]).map((x) => toSsz(type.elementType as Type<unknown>, x));
+  if (type instanceof ContainerType) {
+    const out: Any = {};
+    for (const [k, t] of Object.entries(type.fields as Record<string, Type<unknown>>)) out[k] = toSsz(t, v[k]);
+    return out;
+  }
+  return v;
+}
+
+function fromSsz(type: Type<unknown>, v: Any): Any {
+  if (type instanceof ByteVectorType) return bytesToHex(v);
+  if (type instanceof ListCompositeType) return (v as Any[]).map((x) => fromSsz(type.elementType as Type<unknown>, x));
+  if (type instanceof ContainerType) {
+    const out: Any = {};
+    for (const [k, t] of Object.entries(type.fields as Record<string, Type<unknown>>)) out[k] = fromSsz(t, v[k]);
+    return out;
+  }
+  return v;
+}
+
+function toUnionValue(op: Op): { selector: number; value: Any } {
+  const selector = SELECTOR.get(op.type);
+  if (selector === undefined) throw new Error(`unknown operation type ${String(op.type)}`);
+  const value = toSsz(OP_TYPES[selector]![1] as Type<unknown>, op);
+  for (const f of SIGNED_64[op.type] ?? []) value[f] = BigInt.asUintN(64, value[f]);
+  return { selector, value };
+}
+
+function fromUnionValue(u: { selector: number; value: Any }): Op {
+  const [type, sszType] = OP_TYPES[u.selector]!;
+  const op = { type, ...fromSsz(sszType as Type<unknown>, u.value) };
+  for (const f of SIGNED_64[type] ?? []) op[f] = BigInt.asIntN(64, op[f]);
+  return op as Op;
+}
+
+export function encodeOp(op: Op): Uint8Array {
+  return Operation.serialize(toUnionValue(op));
+}
+
+export function decodeOp(bytes: Uint8Array): Op {
+  return fromUnionValue(Operation.deserialize(bytes) as Any);
+}
+
+export function encodeSequencedOp(s: SequencedOpValue): Uint8Array {
+  return SequencedOp.serialize({ timestamp: s.timestamp, op: toUnionValue(s.op) });
+}
+
+export function decodeSequencedOp(bytes: Uint8Array): SequencedOpValue {
+  const v = SequencedOp.deserialize(bytes) as Any;
+  return { timestamp: v.timestamp, op: fromUnionValue(v.op) };
+}

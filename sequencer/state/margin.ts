@@ -1,0 +1,170 @@
+/**
+ * Margin arithmetic: valuation of collateral and positions, tiered requirements, and the
+ * position update of a trade. Integers only; each rounding goes against the account
+ * (values down, requirements up), so no rounding can create margin.
+ *
+ * Units: quote amounts are atoms of the settlement asset (asset 0, e.g. 1e-6 USD);
+ * sizes are 1e-8 base units; prices are quote atoms per whole base unit, so a position's
+ * value is size × price / 1e8.
+ */
+import { MODE_CROSS, PPM, SIZE_SCALE } from "./constants.js";
+import { abs, divCeil, divFloor } from "./math.js";
+import type { AccountState, CrossCache, CrossmarginState, MarginTier, MarketState, Position } from "./state.js";
+
+/** Value of a signed size at `price`, rounded down (a short's liability rounds up). */
+export function markValue(size: bigint, price: bigint): bigint {
+  return divFloor(size * price, SIZE_SCALE);
+}
+
+/** Notional of a size at `price`, rounded up (it sizes requirements). */
+export function notional(size: bigint, price: bigint): bigint {
+  return divCeil(abs(size) * price, SIZE_SCALE);
+}
+
+/**
+ * Requirement for a notional under progressive tiers: each band's share of the notional is
+ * charged at the band's fraction, like tax brackets, so the requirement is continuous and
+ * non-decreasing in size. Tier i covers [cap(i-1), cap(i)); the last used tier (imfPpm > 0)
+ * extends to infinity. Rounded up.
+ */
+export function tieredRequirement(tiers: MarginTier[], n: bigint, maintenance: boolean): bigint {
+  let acc = 0n;
+  let lower = 0n;
+  for (let i = 0; i < tiers.length; i++) {
+    const t = tiers[i]!;
+    if (t.imfPpm === 0n) break;
+    const last = i + 1 === tiers.length || tiers[i + 1]!.imfPpm === 0n;
+    const upper = last || n < t.notionalCap ? n : t.notionalCap;
+    if (upper > lower) acc += (upper - lower) * (maintenance ? t.mmfPpm : t.imfPpm);
+    if (last || n <= t.notionalCap) break;
+    lower = t.notionalCap;
+  }
+  return divCeil(acc, PPM);
+}
+
+export interface Contribution {
+  upnl: bigint;
+  initial: bigint;
+  maintenance: bigint;
+}
+
+const ZERO_CONTRIBUTION: Contribution = { upnl: 0n, initial: 0n, maintenance: 0n };
+
+/** Unrealized PnL and requirements of one position at the market's oracle price. */
+export function contribution(pos: Position | null, market: MarketState): Contribution {
+  if (pos === null || pos.size === 0n) {
+    return pos === null || pos.entryNotional === 0n ? ZERO_CONTRIBUTION : { upnl: -pos.entryNotional, initial: 0n, maintenance: 0n };
+  }
+  const n = notional(pos.size, market.oraclePrice);
+  return {
+    upnl: markValue(pos.size, market.oraclePrice) - pos.entryNotional,
+    initial: tieredRequirement(market.tiers, n, false),
+    maintenance: tieredRequirement(market.tiers, n, true),
+  };
+}
+
+/**
+ * Σ over the account's cross positions, cached per account. The cache is valid while no
+ * oracle price or tier changed (state.oracleEpoch) and is kept exact on position changes by
+ * replacing the changed position's term, so cached and recomputed sums are equal.
+ */
+export function crossSums(state: CrossmarginState, acct: AccountState): CrossCache {
+  const c = acct.crossCache;
+  if (c !== null && c.epoch === state.oracleEpoch) return c;
+  let upnl = 0n;
+  let initial = 0n;
+  let maintenance = 0n;
+  for (const m of acct.openMarkets) {
+    const p = acct.positions[m]!;
+    if (p.marginMode !== MODE_CROSS) continue;
+    const k = contribution(p, state.markets[m]!);
+    upnl += k.upnl;
+    initial += k.initial;
+    maintenance += k.maintenance;
+  }
+  const fresh = { epoch: state.oracleEpoch, upnl, initial, maintenance };
+  acct.crossCache = fresh;
+  return fresh;
+}
+
+/** Keeps the cross cache exact when one cross position changes. */
+export function replaceCrossTerm(state: CrossmarginState, acct: AccountState, before: Contribution, after: Contribution): void {
+  const c = acct.crossCache;
+  if (c === null || c.epoch !== state.oracleEpoch) return;
+  c.upnl += after.upnl - before.upnl;
+  c.initial += after.initial - before.initial;
+  c.maintenance += after.maintenance - before.maintenance;
+}
+
+/** Is the asset's oracle price older than the governed limit at `now`? */
+export function isStale(oracleTimestamp: bigint, now: bigint, maxAge: bigint): boolean {
+  return oracleTimestamp === 0n || now - oracleTimestamp > maxAge;
+}
+
+/**
+ * Weighted value of the account's collateral. Asset 0 is the settlement asset: its balance
+ * counts one for one and may be negative (realized losses). Other assets count at
+ * balance × price × weight; for initial checks (new risk) a stale price counts as zero.
+ */
+export function collateralValue(state: CrossmarginState, acct: AccountState, now: bigint, forInitial: boolean): bigint {
+  let v = acct.balances[0]!;
+  for (let i = 1; i < state.assets.length; i++) {
+    const b = acct.balances[i]!;
+    if (b === 0n) continue;
+    const a = state.assets[i]!;
+    if (forInitial && isStale(a.oracleTimestamp, now, state.params.maxOracleAgeMs)) continue;
+    v += divFloor(b * a.oraclePrice * a.weightPpm, 10n ** BigInt(a.decimals) * PPM);
+  }
+  return v;
+}
+
+export interface CrossHealth {
+  equity: bigint;
+  initial: bigint;
+  maintenance: bigint;
+}
+
+/** Equity and requirements of the account's cross pool. */
+export function crossHealth(state: CrossmarginState, acct: AccountState, now: bigint, forInitial = true): CrossHealth {
+  const s = crossSums(state, acct);
+  return { equity: collateralValue(state, acct, now, forInitial) + s.upnl, initial: s.initial, maintenance: s.maintenance };
+}
+
+/** Equity of an isolated position: its margin plus its unrealized PnL. */
+export function isolatedEquity(pos: Position, market: MarketState): bigint {
+  return pos.isolatedMargin + markValue(pos.size, market.oraclePrice) - pos.entryNotional;
+}
+
+export interface TradeResult {
+  size: bigint;
+  entryNotional: bigint;
+  /** PnL realized by the part of the trade that reduced the position. */
+  realized: bigint;
+}
+
+/**
+ * A position after trading signed size `q` at `price`. The trade's quote amount is exact
+ * (markets require lotSize × tickSize to be a multiple of 1e8). A reduction releases the
+ * entry notional pro rata, truncated toward zero; what the account receives overall is
+ * exactly −q × price / 1e8, so the two sides of a fill net to zero.
+ */
+export function trade(size: bigint, entryNotional: bigint, q: bigint, price: bigint): TradeResult {
+  const quote = (q * price) / SIZE_SCALE;
+  if (size === 0n || (size > 0n) === (q > 0n)) return { size: size + q, entryNotional: entryNotional + quote, realized: 0n };
+  const absSize = abs(size);
+  const absQ = abs(q);
+  if (absQ <= absSize) {
+    const released = (entryNotional * absQ) / absSize;
+    return { size: size + q, entryNotional: entryNotional - released, realized: -(quote + released) };
+  }
+  // Flip: close the whole position, open the remainder on the other side.
+  const closeQuote = (-size * price) / SIZE_SCALE;
+  const rest = size + q;
+  return { size: rest, entryNotional: quote - closeQuote, realized: -(closeQuote + entryNotional) };
+}
+
+/** Does moving from `before` to `after` only reduce the position (no increase, no flip)? */
+export function reducesOnly(before: bigint, after: bigint): boolean {
+  if (before === 0n) return false;
+  return before > 0n ? after >= 0n && after < before : after <= 0n && after > before;
+}

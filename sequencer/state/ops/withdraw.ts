@@ -1,0 +1,39 @@
+import type { OpContext } from "../context.js";
+import { crossHealth } from "../margin.js";
+import type { Withdraw } from "../ops.js";
+import { reject } from "../reasons.js";
+import type { StfEvent } from "../receipt.js";
+import { type AccountState, type CrossmarginState, setBalance } from "../state.js";
+import { authorize, checkAsset, checkNonce, useNonce } from "./common.js";
+
+/**
+ * Checks that taking `amount` of `asset` out of the account leaves its balance non-negative
+ * and its cross pool at or above its initial requirement. Shared by Withdraw and Transfer.
+ */
+export function checkDebit(state: CrossmarginState, acct: AccountState, asset: number, amount: bigint, now: bigint): void {
+  checkAsset(state, asset);
+  if (amount <= 0n) reject("AMOUNT_INVALID");
+  const balance = acct.balances[asset]!;
+  if (balance < amount) reject("INSUFFICIENT_BALANCE", `balance ${balance} < ${amount}`);
+  const h = crossHealth(state, acct, now);
+  // The asset's weighted value falls by at least its value at the weight; recompute exactly.
+  acct.balances[asset] = balance - amount;
+  const after = crossHealth(state, acct, now).equity;
+  acct.balances[asset] = balance;
+  if (after < h.initial) reject("INSUFFICIENT_MARGIN", `equity after ${after} < initial ${h.initial}`);
+}
+
+/** Moves collateral out to a pending withdrawal record, claimable on L1 by the owner. */
+export function processWithdraw(state: CrossmarginState, op: Withdraw, ctx: OpContext, events: StfEvent[]): void {
+  const acct = authorize(state, op, ctx, true);
+  const nonceSlot = checkNonce(state, acct, op.nonce, ctx.timestamp);
+  checkDebit(state, acct, op.asset, op.amount, ctx.timestamp);
+
+  useNonce(state, acct, nonceSlot, op.nonce);
+  const balance = acct.balances[op.asset]! - op.amount;
+  setBalance(state, acct, op.asset, balance);
+  const index = state.withdrawals.length;
+  state.withdrawals.push({ account: acct.index, owner: acct.owner, asset: op.asset, amount: op.amount });
+  events.push({ kind: "BalanceChanged", account: acct.index, asset: op.asset, delta: -op.amount, balance });
+  events.push({ kind: "WithdrawalCreated", index, account: acct.index, asset: op.asset, amount: op.amount });
+}

@@ -1,0 +1,220 @@
+/**
+ * The state in memory: plain objects that mirror the SSZ schema in types.ts.
+ *
+ * Every write goes through the setters below, because each one records what it made dirty
+ * for the incremental state root (merkle.ts). Reads are direct field access.
+ *
+ * Caches kept beside the state (not part of the root) are documented where they live:
+ * `CrossmarginState.oracleEpoch` and `AccountState.crossCache` (margin.ts), the Merkle
+ * caches (`merkle` fields, merkle.ts).
+ */
+import {
+  MARGIN_TIERS,
+  MAX_ASSETS,
+  MAX_MARKETS,
+  MAX_ORACLE_SIGNERS,
+  NONCE_WINDOW,
+  ORDER_SLOTS,
+  SESSION_KEYS,
+  ZERO_ADDRESS,
+} from "./constants.js";
+import type { Hex } from "./ops.js";
+
+export interface MarginTier {
+  notionalCap: bigint;
+  imfPpm: bigint;
+  mmfPpm: bigint;
+}
+
+export interface MarketState {
+  status: number;
+  tickSize: bigint;
+  lotSize: bigint;
+  tiers: MarginTier[];
+  oraclePrice: bigint;
+  oracleTimestamp: bigint;
+  fundingIndex: bigint;
+  openInterest: bigint;
+  /** Merkle cache: the market's root, null when a field changed since the last commit. */
+  root: Uint8Array | null;
+  /** Merkle cache: root of `tiers`, null when the tiers changed. */
+  tiersRoot: Uint8Array | null;
+}
+
+export interface AssetState {
+  decimals: number;
+  weightPpm: bigint;
+  oraclePrice: bigint;
+  oracleTimestamp: bigint;
+}
+
+export interface Position {
+  size: bigint;
+  entryNotional: bigint;
+  lastFundingIndex: bigint;
+  isolatedMargin: bigint;
+  marginMode: number;
+}
+
+export interface Order {
+  market: number;
+  flags: number;
+  price: bigint;
+  size: bigint;
+  remaining: bigint;
+  expiry: bigint;
+  clientOrderId: bigint;
+  nonce: bigint;
+}
+
+export interface SessionKey {
+  key: Hex;
+  expiry: bigint;
+}
+
+export interface Withdrawal {
+  account: number;
+  owner: Hex;
+  asset: number;
+  amount: bigint;
+}
+
+export interface Params {
+  maxOracleAgeMs: bigint;
+  oracleBandPpm: bigint;
+  nonceWindowMs: bigint;
+  oracleThreshold: number;
+  /** Exactly MAX_ORACLE_SIGNERS entries; unused ones are the zero address. */
+  oracleSigners: Hex[];
+}
+
+/** Dirty bits of an account's small parts (merkle.ts). */
+export const DIRTY_HEADER = 1;
+export const DIRTY_BALANCES = 2;
+export const DIRTY_NONCES = 4;
+export const DIRTY_KEYS = 8;
+
+/** Cross-margin aggregates cached per account (margin.ts). */
+export interface CrossCache {
+  /** `CrossmarginState.oracleEpoch` the sums were computed at; stale when it differs. */
+  epoch: number;
+  /** Σ unrealized PnL of cross positions at oracle prices. */
+  upnl: bigint;
+  /** Σ initial requirement of cross positions. */
+  initial: bigint;
+  /** Σ maintenance requirement of cross positions. */
+  maintenance: bigint;
+}
+
+export class AccountState {
+  flags = 0n;
+  readonly balances: bigint[] = new Array<bigint>(MAX_ASSETS).fill(0n);
+  readonly nonces: bigint[] = new Array<bigint>(NONCE_WINDOW).fill(0n);
+  readonly sessionKeys: SessionKey[] = Array.from({ length: SESSION_KEYS }, () => ({ key: ZERO_ADDRESS, expiry: 0n }));
+  /** One slot per market; null is the zero position (isolated, flat). Sparse by design. */
+  readonly positions: (Position | null)[] = new Array(MAX_MARKETS).fill(null);
+  readonly orders: (Order | null)[] = new Array(ORDER_SLOTS).fill(null);
+  /** Markets with a non-null position, ascending (bounded by MAX_MARKETS). */
+  readonly openMarkets: number[] = [];
+
+  crossCache: CrossCache | null = null;
+
+  // Merkle caches (merkle.ts). Not part of the state's meaning.
+  dirtyParts = DIRTY_HEADER | DIRTY_BALANCES | DIRTY_NONCES | DIRTY_KEYS;
+  dirtyPositions: number[] = [];
+  dirtyOrders: number[] = [];
+  inDirtyList = false;
+  /** Roots of balances, nonces, session keys (3 × 32 bytes), set by merkle.ts. */
+  partRoots: Uint8Array | null = null;
+  /** Heap-ordered Merkle trees over the position and order slots, allocated on first use. */
+  positionTree: Uint8Array | null = null;
+  orderTree: Uint8Array | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly owner: Hex,
+  ) {}
+}
+
+export class CrossmarginState {
+  params: Params;
+  l1: { nextIndex: bigint; chainHash: Uint8Array } = { nextIndex: 0n, chainHash: new Uint8Array(32) };
+  clock = 0n;
+  readonly assets: AssetState[] = [];
+  readonly markets: MarketState[] = [];
+  readonly accounts: AccountState[] = [];
+  readonly withdrawals: Withdrawal[] = [];
+  readonly insuranceFund: bigint[] = new Array<bigint>(MAX_ASSETS).fill(0n);
+
+  /**
+   * Bumped whenever an input to position valuation changes for many accounts at once
+   * (oracle prices, margin tiers). Account caches computed at an older epoch are stale.
+   */
+  oracleEpoch = 0;
+
+  // Merkle bookkeeping (merkle.ts).
+  readonly dirtyAccounts: AccountState[] = [];
+  /** Top-level fields (params, l1, clock, assets, insurance) changed since the last commit. */
+  topDirty = true;
+  /** Withdrawals appended since the last commit start at this index. */
+  withdrawalsCommitted = 0;
+  merkle: unknown = null;
+
+  constructor(params: Params) {
+    if (params.oracleSigners.length !== MAX_ORACLE_SIGNERS) throw new Error("oracleSigners must have MAX_ORACLE_SIGNERS entries");
+    this.params = params;
+  }
+}
+
+export function emptyTiers(): MarginTier[] {
+  return Array.from({ length: MARGIN_TIERS }, () => ({ notionalCap: 0n, imfPpm: 0n, mmfPpm: 0n }));
+}
+
+// ─── Setters: the only way the STF writes ─────────────────────────────────────────────
+
+function touchAccount(state: CrossmarginState, acct: AccountState): void {
+  if (!acct.inDirtyList) {
+    acct.inDirtyList = true;
+    state.dirtyAccounts.push(acct);
+  }
+}
+
+export function markAccountPart(state: CrossmarginState, acct: AccountState, part: number): void {
+  acct.dirtyParts |= part;
+  touchAccount(state, acct);
+}
+
+export function setBalance(state: CrossmarginState, acct: AccountState, asset: number, value: bigint): void {
+  acct.balances[asset] = value;
+  markAccountPart(state, acct, DIRTY_BALANCES);
+}
+
+export function setPosition(state: CrossmarginState, acct: AccountState, market: number, pos: Position | null): void {
+  const isZero =
+    pos === null ||
+    (pos.size === 0n && pos.entryNotional === 0n && pos.lastFundingIndex === 0n && pos.isolatedMargin === 0n && pos.marginMode === 0);
+  const had = acct.positions[market] !== null;
+  acct.positions[market] = isZero ? null : pos;
+  if (had !== !isZero) {
+    const i = acct.openMarkets.indexOf(market);
+    if (isZero) acct.openMarkets.splice(i, 1);
+    else {
+      let j = 0;
+      while (j < acct.openMarkets.length && acct.openMarkets[j]! < market) j++;
+      acct.openMarkets.splice(j, 0, market);
+    }
+  }
+  acct.dirtyPositions.push(market);
+  touchAccount(state, acct);
+}
+
+export function setOrder(state: CrossmarginState, acct: AccountState, slot: number, order: Order | null): void {
+  acct.orders[slot] = order;
+  acct.dirtyOrders.push(slot);
+  touchAccount(state, acct);
+}
+
+export function markMarket(market: MarketState, tiersChanged = false): void {
+  market.root = null;
+  if (tiersChanged) market.tiersRoot = null;
+}
