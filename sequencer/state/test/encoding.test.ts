@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../bytes.js";
 import { decodeOp, decodeSequencedOp, encodeOp, encodeSequencedOp } from "../codec.js";
 import { nextChainHash } from "../l1Input.js";
-import type { Op } from "../ops.js";
+import type { Op, OracleUpdate } from "../ops.js";
 import { recoverOp, signDigest, signingDigest, typedDataOf } from "../signing.js";
 import { Driver, USD, jsonBigint } from "./fixtures.js";
 
@@ -96,7 +96,7 @@ describe("EIP-712 signatures", () => {
     const sig = signDigest(signingDigest(order, domain), KEY);
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
     const s = BigInt(`0x${sig.slice(66, 130)}`);
-    const highS = `${sig.slice(0, 66)}${(n - s).toString(16).padStart(64, "0")}${sig[130] === "1" && sig[131] === "b" ? "1c" : "1b"}` as const;
+    const highS: `0x${string}` = `0x${sig.slice(2, 66)}${(n - s).toString(16).padStart(64, "0")}${sig[130] === "1" && sig[131] === "b" ? "1c" : "1b"}` as const;
     expect(recoverOp({ ...order, signature: highS }, domain).signer).toBeNull();
     const d = new Driver();
     d.deposit(0, 10_000n * USD);
@@ -104,7 +104,7 @@ describe("EIP-712 signatures", () => {
   });
 
   it("recovers each oracle signer of an OracleUpdate", () => {
-    const update = { type: "OracleUpdate", timestamp: 5n, prices: [{ kind: 0, id: 0, price: 7n }], signatures: [] as `0x${string}`[] } as const;
+    const update: OracleUpdate = { type: "OracleUpdate", timestamp: 5n, prices: [{ kind: 0, id: 0, price: 7n }], signatures: [] };
     const digest = signingDigest(update, domain);
     const sigs = [signDigest(digest, KEY), "0x00" as const];
     expect(recoverOp({ ...update, signatures: sigs }, domain).oracleSigners).toEqual([account.address.toLowerCase(), null]);
