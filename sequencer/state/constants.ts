@@ -19,6 +19,8 @@ export const NONCE_WINDOW = 16;
 export const SESSION_KEYS = 4;
 /** Margin tiers (notional bands) per market. */
 export const MARGIN_TIERS = 4;
+/** Correlation groups for portfolio-margin scenarios. */
+export const CORRELATION_GROUPS = 8;
 /** Oracle signer set size (k-of-n, n <= this). */
 export const MAX_ORACLE_SIGNERS = 8;
 /** Price points one OracleUpdate may carry (every market and every asset). */
@@ -66,6 +68,8 @@ export const MARKET_HALTED = 3;
 export const PRICE_KIND_MARKET = 0;
 export const PRICE_KIND_ASSET = 1;
 
+/** Account flag: portfolio margin. */
+export const ACCOUNT_PORTFOLIO_MARGIN = 1n;
 /** CancelOrder.slot value meaning "cancel by client order id". */
 export const CANCEL_BY_CLIENT_ID = 255;
 /** CancelAll.market value meaning "every market". */

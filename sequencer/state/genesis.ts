@@ -1,5 +1,5 @@
 /** Builds the initial state from a genesis configuration, validated like a ParamUpdate. */
-import { MARKET_ACTIVE, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, ZERO_ADDRESS } from "./constants.js";
+import { CORRELATION_GROUPS, MARKET_ACTIVE, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, ZERO_ADDRESS } from "./constants.js";
 import type { Hex } from "./ops.js";
 import { checkTickLot, checkTiers } from "./ops/paramUpdate.js";
 import { Rejection } from "./reasons.js";
@@ -9,6 +9,10 @@ export interface GenesisMarket {
   tickSize: bigint;
   lotSize: bigint;
   tiers: MarginTier[];
+  /** Portfolio-margin correlation group (default 0). */
+  group?: number;
+  /** Notional liquidated per pacing window (default: unlimited). */
+  liquidationCap?: bigint;
   oraclePrice?: bigint;
   oracleTimestamp?: bigint;
 }
@@ -24,10 +28,41 @@ export interface GenesisConfig {
   nonceWindowMs: bigint;
   oracleThreshold: number;
   oracleSigners: Hex[];
+  /** Risk parameters (docs/risk.md); defaults in RISK_DEFAULTS. */
+  risk?: Partial<RiskParams>;
   /** Asset 0 is the settlement asset (weight 1, valued one for one). */
   assets: GenesisAsset[];
   markets: GenesisMarket[];
 }
+
+export interface RiskParams {
+  liquidationPenaltyPpm: bigint;
+  liquidationBufferPpm: bigint;
+  pacingWindowMs: bigint;
+  accountLiquidationCap: bigint;
+  insuranceLossCap: bigint;
+  fundingIntervalMs: bigint;
+  maxFundingRatePpm: bigint;
+  portfolioFloorPpm: bigint;
+  portfolioMaintenancePpm: bigint;
+  groupShocksPpm: bigint[];
+}
+
+const UNLIMITED = (1n << 64n) - 1n;
+
+/** Conservative defaults, in the spirit of dYdX v4 and Hyperliquid (ANCHORS.md). */
+export const RISK_DEFAULTS: RiskParams = {
+  liquidationPenaltyPpm: 10_000n, // 1% of liquidated notional to the insurance fund
+  liquidationBufferPpm: 100_000n, // stop at maintenance × 1.1
+  pacingWindowMs: 1_000n,
+  accountLiquidationCap: UNLIMITED,
+  insuranceLossCap: UNLIMITED,
+  fundingIntervalMs: 3_600_000n,
+  maxFundingRatePpm: 40_000n, // 4% per interval (Hyperliquid's hourly cap)
+  portfolioFloorPpm: 20_000n,
+  portfolioMaintenancePpm: 500_000n, // maintenance = 50% of initial (Paradex)
+  groupShocksPpm: [160_000n, 250_000n, 0n, 0n, 0n, 0n, 0n, 0n], // ±16% crypto majors, ±25% others
+};
 
 export function createGenesisState(cfg: GenesisConfig): CrossmarginState {
   const fail = (msg: string): never => {
@@ -53,7 +88,11 @@ export function createGenesisState(cfg: GenesisConfig): CrossmarginState {
     nonceWindowMs: cfg.nonceWindowMs,
     oracleThreshold: cfg.oracleThreshold,
     oracleSigners: signers,
+    ...RISK_DEFAULTS,
+    ...cfg.risk,
   });
+  if (state.params.liquidationPenaltyPpm >= minMaintenancePpm(cfg.markets)) fail("liquidation penalty must be below every market's first maintenance fraction");
+  if (state.params.groupShocksPpm.length !== CORRELATION_GROUPS) fail("groupShocksPpm length");
   cfg.assets.forEach((a, i) => {
     if (a.weightPpm < 0n || a.weightPpm > PPM) fail(`asset ${i} weight`);
     if (i === 0 && a.weightPpm !== PPM) fail("the settlement asset has weight 1,000,000");
@@ -73,9 +112,21 @@ export function createGenesisState(cfg: GenesisConfig): CrossmarginState {
       oracleTimestamp: m.oracleTimestamp ?? 0n,
       fundingIndex: 0n,
       openInterest: 0n,
+      group: m.group ?? 0,
+      liquidationCap: m.liquidationCap ?? UNLIMITED,
+      lastFundingTime: 0n,
+      fundingPool: 0n,
+      pacingWindowStart: 0n,
+      liquidatedInWindow: 0n,
       root: null,
       tiersRoot: null,
     });
   });
   return state;
+}
+
+function minMaintenancePpm(markets: GenesisMarket[]): bigint {
+  let m = PPM;
+  for (const x of markets) if (x.tiers[0] && x.tiers[0].mmfPpm < m) m = x.tiers[0].mmfPpm;
+  return m;
 }

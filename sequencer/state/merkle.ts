@@ -27,6 +27,7 @@ import {
   DIRTY_BALANCES,
   DIRTY_KEYS,
   DIRTY_NONCES,
+  DIRTY_PACING,
   type MarketState,
   type Order,
   type Position,
@@ -367,9 +368,11 @@ function commitAccounts(state: CrossmarginState, cache: MerkleCache): void {
     const off = k * 256;
     hexToBytesInto(a.owner, acctBuf, off);
     new DataView(acctBuf.buffer, acctBuf.byteOffset).setBigUint64(off + 32, a.flags, true);
-    acctBuf.set(a.partRoots!, off + 64);
+    const parts = a.partRoots!;
+    acctBuf.set(parts.subarray(0, 96), off + 64);
     acctBuf.set(a.positionTree ? treeRoot(a.positionTree) : treeRoot(EMPTY_POSITIONS_TREE), off + 160);
     acctBuf.set(a.orderTree ? treeRoot(a.orderTree) : treeRoot(EMPTY_SLOTS_TREE), off + 192);
+    acctBuf.set(parts.subarray(96, 128), off + 224);
   }
   const acctRoots = merkleizeRows(acctBuf, dirty.length, 8);
 
@@ -393,10 +396,11 @@ function commitSmallParts(dirty: AccountState[]): void {
   const bal: AccountState[] = [];
   const non: AccountState[] = [];
   for (const a of dirty) {
-    a.partRoots ??= new Uint8Array(96);
+    a.partRoots ??= new Uint8Array(128);
     if (a.dirtyParts & DIRTY_BALANCES) bal.push(a);
     if (a.dirtyParts & DIRTY_NONCES) non.push(a);
     if (a.dirtyParts & DIRTY_KEYS) a.partRoots.set(sessionKeysRoot(a), 64);
+    if (a.dirtyParts & DIRTY_PACING) a.partRoots.set(hash64(chunkU64(a.pacing.windowStart), chunkU64(a.pacing.liquidatedInWindow)), 96);
   }
   if (bal.length > 0) {
     const buf = scratchRows.take(bal.length * 64);
@@ -433,6 +437,19 @@ function chunkU64(v: bigint): Uint8Array {
   return c;
 }
 
+function chunkU128(v: bigint): Uint8Array {
+  const c = new Uint8Array(32);
+  putU128(new DataView(c.buffer), 0, v);
+  return c;
+}
+
+function packedU32Chunk(values: bigint[]): Uint8Array {
+  const c = new Uint8Array(32);
+  const v = new DataView(c.buffer);
+  values.forEach((x, i) => v.setUint32(i * 4, Number(x), true));
+  return c;
+}
+
 function containerRoot(chunks: Uint8Array[]): Uint8Array {
   let width = 1;
   while (width < chunks.length) width *= 2;
@@ -456,6 +473,12 @@ function marketRoot(m: MarketState): Uint8Array {
     chunkU64(m.oracleTimestamp),
     chunkU64(m.fundingIndex),
     chunkU64(m.openInterest),
+    chunkU64(BigInt(m.group)),
+    chunkU64(m.liquidationCap),
+    chunkU64(m.lastFundingTime),
+    chunkU128(m.fundingPool),
+    chunkU64(m.pacingWindowStart),
+    chunkU64(m.liquidatedInWindow),
   ]);
 }
 
@@ -519,6 +542,16 @@ function topRoot(state: CrossmarginState, cache: MerkleCache): Uint8Array {
     chunkU64(p.nonceWindowMs),
     chunkU64(BigInt(p.oracleThreshold)),
     containerRoot(signerChunks),
+    chunkU64(p.liquidationPenaltyPpm),
+    chunkU64(p.liquidationBufferPpm),
+    chunkU64(p.pacingWindowMs),
+    chunkU64(p.accountLiquidationCap),
+    chunkU64(p.insuranceLossCap),
+    chunkU64(p.fundingIntervalMs),
+    chunkU64(p.maxFundingRatePpm),
+    chunkU64(p.portfolioFloorPpm),
+    chunkU64(p.portfolioMaintenancePpm),
+    packedU32Chunk(p.groupShocksPpm),
   ]);
   const l1Root = hash64(chunkU64(state.l1.nextIndex), state.l1.chainHash);
   const assetRoots = state.assets.map((a) =>
@@ -536,5 +569,7 @@ function topRoot(state: CrossmarginState, cache: MerkleCache): Uint8Array {
     cache.accounts.root(state.accounts.length),
     wt.root(n),
     int128VectorRoot(state.insuranceFund),
+    hash64(chunkU64(state.insuranceWindow.windowStart), chunkU128(state.insuranceWindow.paidInWindow)),
+    chunkU128(state.socializedLoss),
   ]);
 }

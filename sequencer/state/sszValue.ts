@@ -19,6 +19,16 @@ export function toSszValue(state: CrossmarginState): StateValue {
       nonceWindowMs: p.nonceWindowMs,
       oracleThreshold: p.oracleThreshold,
       oracleSigners: p.oracleSigners.map(hexToBytes),
+      liquidationPenaltyPpm: Number(p.liquidationPenaltyPpm),
+      liquidationBufferPpm: Number(p.liquidationBufferPpm),
+      pacingWindowMs: p.pacingWindowMs,
+      accountLiquidationCap: p.accountLiquidationCap,
+      insuranceLossCap: p.insuranceLossCap,
+      fundingIntervalMs: p.fundingIntervalMs,
+      maxFundingRatePpm: Number(p.maxFundingRatePpm),
+      portfolioFloorPpm: Number(p.portfolioFloorPpm),
+      portfolioMaintenancePpm: Number(p.portfolioMaintenancePpm),
+      groupShocksPpm: p.groupShocksPpm.map(Number),
     },
     l1: { nextIndex: state.l1.nextIndex, chainHash: state.l1.chainHash },
     clock: state.clock,
@@ -37,6 +47,12 @@ export function toSszValue(state: CrossmarginState): StateValue {
       oracleTimestamp: m.oracleTimestamp,
       fundingIndex: u64(m.fundingIndex),
       openInterest: m.openInterest,
+      group: m.group,
+      liquidationCap: m.liquidationCap,
+      lastFundingTime: m.lastFundingTime,
+      fundingPool: u128(m.fundingPool),
+      pacingWindowStart: m.pacingWindowStart,
+      liquidatedInWindow: m.liquidatedInWindow,
     })),
     accounts: state.accounts.map((a) => ({
       owner: hexToBytes(a.owner),
@@ -56,9 +72,12 @@ export function toSszValue(state: CrossmarginState): StateValue {
           ? { ...o }
           : { market: 0, flags: 0, price: 0n, size: 0n, remaining: 0n, expiry: 0n, clientOrderId: 0n, nonce: 0n };
       }),
+      pacing: { ...a.pacing },
     })),
     withdrawals: state.withdrawals.map((w) => ({ account: w.account, owner: hexToBytes(w.owner), asset: w.asset, amount: w.amount })),
     insuranceFund: state.insuranceFund.map(u128),
+    insuranceWindow: { ...state.insuranceWindow },
+    socializedLoss: state.socializedLoss,
   };
 }
 

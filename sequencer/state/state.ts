@@ -9,6 +9,7 @@
  * caches (`merkle` fields, merkle.ts).
  */
 import {
+  CORRELATION_GROUPS,
   MARGIN_TIERS,
   MAX_ASSETS,
   MAX_MARKETS,
@@ -35,6 +36,12 @@ export interface MarketState {
   oracleTimestamp: bigint;
   fundingIndex: bigint;
   openInterest: bigint;
+  group: number;
+  liquidationCap: bigint;
+  lastFundingTime: bigint;
+  fundingPool: bigint;
+  pacingWindowStart: bigint;
+  liquidatedInWindow: bigint;
   /** Merkle cache: the market's root, null when a field changed since the last commit. */
   root: Uint8Array | null;
   /** Merkle cache: root of `tiers`, null when the tiers changed. */
@@ -86,6 +93,17 @@ export interface Params {
   oracleThreshold: number;
   /** Exactly MAX_ORACLE_SIGNERS entries; unused ones are the zero address. */
   oracleSigners: Hex[];
+  liquidationPenaltyPpm: bigint;
+  liquidationBufferPpm: bigint;
+  pacingWindowMs: bigint;
+  accountLiquidationCap: bigint;
+  insuranceLossCap: bigint;
+  fundingIntervalMs: bigint;
+  maxFundingRatePpm: bigint;
+  portfolioFloorPpm: bigint;
+  portfolioMaintenancePpm: bigint;
+  /** Exactly CORRELATION_GROUPS entries. */
+  groupShocksPpm: bigint[];
 }
 
 /** Dirty bits of an account's small parts (merkle.ts). */
@@ -93,6 +111,7 @@ export const DIRTY_HEADER = 1;
 export const DIRTY_BALANCES = 2;
 export const DIRTY_NONCES = 4;
 export const DIRTY_KEYS = 8;
+export const DIRTY_PACING = 16;
 
 /** Cross-margin aggregates cached per account (margin.ts). */
 export interface CrossCache {
@@ -117,14 +136,17 @@ export class AccountState {
   /** Markets with a non-null position, ascending (bounded by MAX_MARKETS). */
   readonly openMarkets: number[] = [];
 
+  /** Liquidation pacing: start of the window and notional liquidated in it. */
+  pacing = { windowStart: 0n, liquidatedInWindow: 0n };
+
   crossCache: CrossCache | null = null;
 
   // Merkle caches (merkle.ts). Not part of the state's meaning.
-  dirtyParts = DIRTY_HEADER | DIRTY_BALANCES | DIRTY_NONCES | DIRTY_KEYS;
+  dirtyParts = DIRTY_HEADER | DIRTY_BALANCES | DIRTY_NONCES | DIRTY_KEYS | DIRTY_PACING;
   dirtyPositions: number[] = [];
   dirtyOrders: number[] = [];
   inDirtyList = false;
-  /** Roots of balances, nonces, session keys (3 × 32 bytes), set by merkle.ts. */
+  /** Roots of balances, nonces, session keys, pacing (4 × 32 bytes), set by merkle.ts. */
   partRoots: Uint8Array | null = null;
   /** Heap-ordered Merkle trees over the position and order slots, allocated on first use. */
   positionTree: Uint8Array | null = null;
@@ -145,6 +167,8 @@ export class CrossmarginState {
   readonly accounts: AccountState[] = [];
   readonly withdrawals: Withdrawal[] = [];
   readonly insuranceFund: bigint[] = new Array<bigint>(MAX_ASSETS).fill(0n);
+  insuranceWindow = { windowStart: 0n, paidInWindow: 0n };
+  socializedLoss = 0n;
 
   /**
    * Bumped whenever an input to position valuation changes for many accounts at once
@@ -162,6 +186,7 @@ export class CrossmarginState {
 
   constructor(params: Params) {
     if (params.oracleSigners.length !== MAX_ORACLE_SIGNERS) throw new Error("oracleSigners must have MAX_ORACLE_SIGNERS entries");
+    if (params.groupShocksPpm.length !== CORRELATION_GROUPS) throw new Error("groupShocksPpm must have CORRELATION_GROUPS entries");
     this.params = params;
   }
 }

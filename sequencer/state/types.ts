@@ -22,6 +22,7 @@ import {
 } from "@chainsafe/ssz";
 import {
   ACCOUNTS_LIMIT_DEPTH,
+  CORRELATION_GROUPS,
   MARGIN_TIERS,
   MAX_ASSETS,
   MAX_MARKETS,
@@ -68,8 +69,19 @@ export const Market = new ContainerType(
     tiers: new VectorCompositeType(MarginTier, MARGIN_TIERS),
     oraclePrice: Uint64,
     oracleTimestamp: Uint64,
+    /** Cumulative funding per whole base unit (quote atoms, signed); longs pay when it rises. */
     fundingIndex: Int64,
     openInterest: Uint64,
+    /** Correlation group for portfolio margin scenarios (index into params.groupShocksPpm). */
+    group: Uint8,
+    /** Governed cap on notional liquidated in this market per pacing window (quote atoms). */
+    liquidationCap: Uint64,
+    lastFundingTime: Uint64,
+    /** Funding and socialized-loss payments in transit: paid in by settling positions, paid out to them. */
+    fundingPool: Int128,
+    /** Pacing: start (ms) of the window `liquidatedInWindow` counts, and the notional liquidated in it. */
+    pacingWindowStart: Uint64,
+    liquidatedInWindow: Uint64,
   },
   { typeName: "Market" },
 );
@@ -119,15 +131,22 @@ export const SessionKey = new ContainerType(
   { typeName: "SessionKey" },
 );
 
+export const LiquidationPacing = new ContainerType(
+  { windowStart: Uint64, liquidatedInWindow: Uint64 },
+  { typeName: "LiquidationPacing" },
+);
+
 export const Account = new ContainerType(
   {
     owner: Address,
+    /** Bit 0: portfolio margin opted in. */
     flags: Uint64,
     balances: new VectorBasicType(Int128, MAX_ASSETS),
     nonces: new VectorBasicType(Uint64, NONCE_WINDOW),
     sessionKeys: new VectorCompositeType(SessionKey, SESSION_KEYS),
     positions: new VectorCompositeType(Position, MAX_MARKETS),
     orders: new VectorCompositeType(Order, ORDER_SLOTS),
+    pacing: LiquidationPacing,
   },
   { typeName: "Account" },
 );
@@ -144,6 +163,23 @@ export const Params = new ContainerType(
     nonceWindowMs: Uint64,
     oracleThreshold: Uint8,
     oracleSigners: new VectorCompositeType(Address, MAX_ORACLE_SIGNERS),
+    /** Charged on liquidated notional, paid to the insurance fund. */
+    liquidationPenaltyPpm: Uint32,
+    /** A liquidation stops once equity ≥ maintenance × (1 + buffer). */
+    liquidationBufferPpm: Uint32,
+    pacingWindowMs: Uint64,
+    /** Cap on notional liquidated per account per pacing window (quote atoms). */
+    accountLiquidationCap: Uint64,
+    /** Cap on what the insurance fund pays for bankruptcies per pacing window (quote atoms). */
+    insuranceLossCap: Uint64,
+    fundingIntervalMs: Uint64,
+    maxFundingRatePpm: Uint32,
+    /** Portfolio margin: requirement never below this fraction of gross notional. */
+    portfolioFloorPpm: Uint32,
+    /** Portfolio margin: maintenance as a fraction of the initial requirement. */
+    portfolioMaintenancePpm: Uint32,
+    /** Portfolio margin: price shock per correlation group. */
+    groupShocksPpm: new VectorBasicType(Uint32, CORRELATION_GROUPS),
   },
   { typeName: "Params" },
 );
@@ -169,6 +205,10 @@ export const State = new ContainerType(
     accounts: new ListCompositeType(Account, 2 ** ACCOUNTS_LIMIT_DEPTH),
     withdrawals: new ListCompositeType(Withdrawal, 2 ** WITHDRAWALS_LIMIT_DEPTH),
     insuranceFund: new VectorBasicType(Int128, MAX_ASSETS),
+    /** The insurance fund's loss cap window: its start and what the fund paid in it. */
+    insuranceWindow: new ContainerType({ windowStart: Uint64, paidInWindow: Uint128 }, { typeName: "InsuranceWindow" }),
+    /** Bankruptcy deficits no one absorbed: written off, in settlement-asset atoms (cumulative). */
+    socializedLoss: Uint128,
   },
   { typeName: "State" },
 );

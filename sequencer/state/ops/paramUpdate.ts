@@ -149,6 +149,12 @@ export function processParamUpdate(state: CrossmarginState, op: ParamUpdate, eve
         oracleTimestamp: 0n,
         fundingIndex: 0n,
         openInterest: 0n,
+        group: 0,
+        liquidationCap: (1n << 64n) - 1n,
+        lastFundingTime: 0n,
+        fundingPool: 0n,
+        pacingWindowStart: 0n,
+        liquidatedInWindow: 0n,
         root: null,
         tiersRoot: null,
       });
