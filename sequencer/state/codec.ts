@@ -10,7 +10,7 @@ import { OP_TYPES, Operation, SequencedOp } from "./types.js";
 
 const SELECTOR = new Map<string, number>(OP_TYPES.map(([name], i) => [name, i]));
 /** Fields holding two's complement signed integers, per operation. */
-const SIGNED_64: Partial<Record<OpType, string[]>> = { AdjustIsolatedMargin: ["delta"] };
+const SIGNED_64: Partial<Record<OpType, string[]>> = { AdjustIsolatedMargin: ["delta"], FundingTick: ["premiumPpm"] };
 
 export function opSelector(type: OpType): number {
   return SELECTOR.get(type)!;

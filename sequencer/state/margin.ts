@@ -7,8 +7,8 @@
  * sizes are 1e-8 base units; prices are quote atoms per whole base unit, so a position's
  * value is size × price / 1e8.
  */
-import { MODE_CROSS, PPM, SIZE_SCALE } from "./constants.js";
-import { abs, divCeil, divFloor } from "./math.js";
+import { ACCOUNT_PORTFOLIO_MARGIN, CORRELATION_GROUPS, MODE_CROSS, PPM, SIZE_SCALE } from "./constants.js";
+import { abs, divCeil, divFloor, max } from "./math.js";
 import type { AccountState, CrossCache, CrossmarginState, MarginTier, MarketState, Position } from "./state.js";
 
 /** Value of a signed size at `price`, rounded down (a short's liability rounds up). */
@@ -50,14 +50,23 @@ export interface Contribution {
 
 const ZERO_CONTRIBUTION: Contribution = { upnl: 0n, initial: 0n, maintenance: 0n };
 
-/** Unrealized PnL and requirements of one position at the market's oracle price. */
+/**
+ * Funding the position owes since it last settled (negative: is owed). Rounded up, so the
+ * market's funding pool never pays out more than it took in.
+ */
+export function pendingFunding(pos: Position, market: MarketState): bigint {
+  if (pos.size === 0n || market.fundingIndex === pos.lastFundingIndex) return 0n;
+  return divCeil(pos.size * (market.fundingIndex - pos.lastFundingIndex), SIZE_SCALE);
+}
+
+/** Unrealized PnL (net of pending funding) and requirements of one position at the oracle price. */
 export function contribution(pos: Position | null, market: MarketState): Contribution {
   if (pos === null || pos.size === 0n) {
     return pos === null || pos.entryNotional === 0n ? ZERO_CONTRIBUTION : { upnl: -pos.entryNotional, initial: 0n, maintenance: 0n };
   }
   const n = notional(pos.size, market.oraclePrice);
   return {
-    upnl: markValue(pos.size, market.oraclePrice) - pos.entryNotional,
+    upnl: markValue(pos.size, market.oraclePrice) - pos.entryNotional - pendingFunding(pos, market),
     initial: tieredRequirement(market.tiers, n, false),
     maintenance: tieredRequirement(market.tiers, n, true),
   };
@@ -82,15 +91,54 @@ export function crossSums(state: CrossmarginState, acct: AccountState): CrossCac
     initial += k.initial;
     maintenance += k.maintenance;
   }
+  if (isPortfolio(acct)) ({ initial, maintenance } = portfolioRequirement(state, acct));
   const fresh = { epoch: state.oracleEpoch, upnl, initial, maintenance };
   acct.crossCache = fresh;
   return fresh;
+}
+
+export function isPortfolio(acct: AccountState): boolean {
+  return (acct.flags & ACCOUNT_PORTFOLIO_MARGIN) !== 0n;
+}
+
+/**
+ * Portfolio margin for the cross pool: the worst loss over the governed scenarios — each
+ * correlation group's prices shocked up and down by its shock, groups independently — and
+ * never below the floor fraction of gross notional. Perpetuals are linear, so a group's worst
+ * loss is at ±shock: |Σ signed notional in the group| × shock. Maintenance is a governed
+ * fraction of it. All rounded up.
+ */
+export function portfolioRequirement(state: CrossmarginState, acct: AccountState, override?: { market: number; size: bigint }) {
+  const net = new Array<bigint>(CORRELATION_GROUPS).fill(0n);
+  let gross = 0n;
+  for (const m of acct.openMarkets) {
+    const p = acct.positions[m]!;
+    if (p.marginMode !== MODE_CROSS) continue;
+    const size = override && override.market === m ? override.size : p.size;
+    const mk = state.markets[m]!;
+    net[mk.group]! += size * mk.oraclePrice;
+    gross += abs(size) * mk.oraclePrice;
+  }
+  if (override && !acct.openMarkets.includes(override.market)) {
+    const mk = state.markets[override.market]!;
+    net[mk.group]! += override.size * mk.oraclePrice;
+    gross += abs(override.size) * mk.oraclePrice;
+  }
+  let worst = 0n;
+  for (let g = 0; g < CORRELATION_GROUPS; g++) worst += abs(net[g]!) * state.params.groupShocksPpm[g]!;
+  const initial = max(divCeil(worst, SIZE_SCALE * PPM), divCeil(gross * state.params.portfolioFloorPpm, SIZE_SCALE * PPM));
+  return { initial, maintenance: divCeil(initial * state.params.portfolioMaintenancePpm, PPM) };
 }
 
 /** Keeps the cross cache exact when one cross position changes. */
 export function replaceCrossTerm(state: CrossmarginState, acct: AccountState, before: Contribution, after: Contribution): void {
   const c = acct.crossCache;
   if (c === null || c.epoch !== state.oracleEpoch) return;
+  if (isPortfolio(acct)) {
+    // Scenario requirements are not a sum of per-position terms: recompute next time.
+    acct.crossCache = null;
+    return;
+  }
   c.upnl += after.upnl - before.upnl;
   c.initial += after.initial - before.initial;
   c.maintenance += after.maintenance - before.maintenance;
@@ -130,9 +178,9 @@ export function crossHealth(state: CrossmarginState, acct: AccountState, now: bi
   return { equity: collateralValue(state, acct, now, forInitial) + s.upnl, initial: s.initial, maintenance: s.maintenance };
 }
 
-/** Equity of an isolated position: its margin plus its unrealized PnL. */
+/** Equity of an isolated position: its margin plus its unrealized PnL, net of pending funding. */
 export function isolatedEquity(pos: Position, market: MarketState): bigint {
-  return pos.isolatedMargin + markValue(pos.size, market.oraclePrice) - pos.entryNotional;
+  return pos.isolatedMargin + markValue(pos.size, market.oraclePrice) - pos.entryNotional - pendingFunding(pos, market);
 }
 
 export interface TradeResult {

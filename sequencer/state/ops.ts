@@ -101,6 +101,42 @@ export interface AdjustIsolatedMargin extends Signed {
   delta: bigint;
 }
 
+/**
+ * A liquidator (any account, or the protocol's backstop account) takes over part of a
+ * position of an account below its maintenance requirement, at the oracle price. Signed by
+ * the liquidator, who must consent to the position it receives. The STF computes the size.
+ */
+export interface Liquidate extends Signed {
+  type: "Liquidate";
+  target: number;
+  /** The position to reduce, or 0xFFFF to settle a flat account's debt (waterfall only). */
+  market: number;
+}
+/**
+ * Auto-deleveraging: closes part of a bankrupt account's position against an opposite
+ * position, at the bankrupt account's bankruptcy price. Emitted by the sequencer, which
+ * ranks counterparties (docs/risk.md); allowed only when the insurance fund cannot cover.
+ */
+export interface Deleverage {
+  type: "Deleverage";
+  target: number;
+  market: number;
+  counterparty: number;
+  size: bigint;
+}
+/** A market's funding payment for one interval, from the premium the sequencer observed. */
+export interface FundingTick {
+  type: "FundingTick";
+  market: number;
+  /** Premium of the mark over the oracle price, ppm (signed); clamped to the governed maximum. */
+  premiumPpm: bigint;
+}
+/** Opts the account's cross pool in or out of portfolio margin. */
+export interface SetPortfolioMargin extends Signed {
+  type: "SetPortfolioMargin";
+  enabled: number;
+}
+
 export type Op =
   | Deposit
   | ParamUpdate
@@ -114,7 +150,11 @@ export type Op =
   | Fill
   | OracleUpdate
   | SetMarginMode
-  | AdjustIsolatedMargin;
+  | AdjustIsolatedMargin
+  | Liquidate
+  | Deleverage
+  | FundingTick
+  | SetPortfolioMargin;
 
 export type OpType = Op["type"];
 export type SignedOp = Extract<Op, { signature: Hex; account: number }>;

@@ -47,6 +47,15 @@ export const REASONS = {
   TIMESTAMP_REGRESSION: { id: 41, message: "the operation's timestamp is earlier than the last accepted one" },
   OVERFLOW: { id: 42, message: "a quantity would leave its representable range" },
   TRANSFER_TO_SELF: { id: 43, message: "a transfer must name another account" },
+  NOT_LIQUIDATABLE: { id: 44, message: "the account (or isolated position) is at or above its maintenance requirement" },
+  NOT_LARGEST_RISK: { id: 45, message: "liquidation must take the cross position with the largest maintenance requirement first" },
+  LIQUIDATION_PACED: { id: 46, message: "the market's or account's liquidation cap for this pacing window is used up" },
+  INSURANCE_INSUFFICIENT: { id: 47, message: "the account is bankrupt and the insurance fund cannot cover it: deleverage instead" },
+  NOT_BANKRUPT: { id: 48, message: "deleveraging needs a bankrupt account the insurance fund cannot cover" },
+  ADL_MISMATCH: { id: 49, message: "the counterparty has no opposite position of that size in the market" },
+  FUNDING_TOO_EARLY: { id: 50, message: "the market's funding interval has not elapsed" },
+  ORACLE_STALE: { id: 51, message: "the market's oracle price is stale" },
+  NO_POSITION: { id: 52, message: "the account has no position in this market" },
 } as const;
 
 export type Reason = keyof typeof REASONS;

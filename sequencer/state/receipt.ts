@@ -34,7 +34,31 @@ export type StfEvent =
   | { kind: "SessionKeyGranted"; account: number; key: Hex; expiry: bigint }
   | { kind: "SessionKeyRevoked"; account: number; key: Hex }
   | { kind: "ParamChanged"; key: number; target: number }
-  | { kind: "L1InputConsumed"; queueIndex: bigint };
+  | { kind: "L1InputConsumed"; queueIndex: bigint }
+  | {
+      kind: "Liquidation";
+      account: number;
+      liquidator: number;
+      market: number;
+      size: bigint;
+      price: bigint;
+      notional: bigint;
+      penalty: bigint;
+    }
+  | { kind: "Deleveraged"; account: number; counterparty: number; market: number; size: bigint; bankruptcyPrice: bigint }
+  /** A step of the default waterfall: who paid for a bankrupt account's deficit, and how much. */
+  | {
+      kind: "Waterfall";
+      account: number;
+      step: "collateral" | "insurance" | "socialized";
+      /** Settlement-asset atoms covered by this step. */
+      amount: bigint;
+      /** For "collateral": the asset seized into the insurance fund and how much of it. */
+      asset?: number;
+      seized?: bigint;
+    }
+  | { kind: "Funding"; market: number; ratePpm: bigint; fundingIndex: bigint }
+  | { kind: "PortfolioMargin"; account: number; enabled: boolean };
 
 export interface Receipt {
   ok: boolean;

@@ -41,6 +41,8 @@ export const EIP712_TYPES = {
   CancelAll: [...HEAD, { name: "market", type: "uint16" }],
   SetMarginMode: [...HEAD, { name: "market", type: "uint16" }, { name: "mode", type: "uint8" }],
   AdjustIsolatedMargin: [...HEAD, { name: "market", type: "uint16" }, { name: "delta", type: "int64" }],
+  Liquidate: [...HEAD, { name: "target", type: "uint32" }, { name: "market", type: "uint16" }],
+  SetPortfolioMargin: [...HEAD, { name: "enabled", type: "uint8" }],
   OracleUpdate: [
     { name: "timestamp", type: "uint64" },
     { name: "prices", type: "PricePoint[]" },

@@ -14,7 +14,11 @@ import { nextChainHash } from "./l1Input.js";
 import { commitRoot } from "./merkle.js";
 import { type Op, type SequencedOp, isL1Input } from "./ops.js";
 import { processCancelAll, processCancelOrder } from "./ops/cancelOrder.js";
+import { processDeleverage } from "./ops/deleverage.js";
 import { processDeposit } from "./ops/deposit.js";
+import { processFundingTick } from "./ops/fundingTick.js";
+import { processLiquidate } from "./ops/liquidate.js";
+import { processSetPortfolioMargin } from "./ops/portfolioMargin.js";
 import { processFill } from "./ops/fill.js";
 import { processAdjustIsolatedMargin, processSetMarginMode } from "./ops/marginMode.js";
 import { processOracleUpdate } from "./ops/oracleUpdate.js";
@@ -55,6 +59,14 @@ function execute(state: CrossmarginState, op: Op, ctx: OpContext, events: StfEve
       return processSetMarginMode(state, op, ctx, events);
     case "AdjustIsolatedMargin":
       return processAdjustIsolatedMargin(state, op, ctx, events);
+    case "Liquidate":
+      return processLiquidate(state, op, ctx, events);
+    case "Deleverage":
+      return processDeleverage(state, op, ctx, events);
+    case "FundingTick":
+      return processFundingTick(state, op, ctx, events);
+    case "SetPortfolioMargin":
+      return processSetPortfolioMargin(state, op, ctx, events);
   }
 }
 

@@ -296,6 +296,20 @@ export const AdjustIsolatedMarginOp = new ContainerType(
   { typeName: "AdjustIsolatedMargin" },
 );
 
+export const LiquidateOp = new ContainerType(
+  { account: Uint32, nonce: Uint64, target: Uint32, market: Uint16, signature: Signature },
+  { typeName: "Liquidate" },
+);
+export const DeleverageOp = new ContainerType(
+  { target: Uint32, market: Uint16, counterparty: Uint32, size: Uint64 },
+  { typeName: "Deleverage" },
+);
+export const FundingTickOp = new ContainerType({ market: Uint16, premiumPpm: Int64 }, { typeName: "FundingTick" });
+export const SetPortfolioMarginOp = new ContainerType(
+  { account: Uint32, nonce: Uint64, enabled: Uint8, signature: Signature },
+  { typeName: "SetPortfolioMargin" },
+);
+
 /**
  * The union selector of each operation is its index here; it is the first byte of the
  * operation's canonical encoding. Append only.
@@ -314,6 +328,10 @@ export const OP_TYPES = [
   ["OracleUpdate", OracleUpdateOp],
   ["SetMarginMode", SetMarginModeOp],
   ["AdjustIsolatedMargin", AdjustIsolatedMarginOp],
+  ["Liquidate", LiquidateOp],
+  ["Deleverage", DeleverageOp],
+  ["FundingTick", FundingTickOp],
+  ["SetPortfolioMargin", SetPortfolioMarginOp],
 ] as const;
 
 export const Operation = new UnionType(OP_TYPES.map(([, t]) => t));

@@ -1,11 +1,11 @@
 import { ORDER_SLOTS, TIF_POST_ONLY } from "../constants.js";
 import type { OpContext } from "../context.js";
-import { max } from "../math.js";
 import type { Fill } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
 import { type CrossmarginState, markMarket, setOrder } from "../state.js";
-import { checkU64, getAccount, tradingMode } from "./common.js";
+import { getAccount, tradingMode } from "./common.js";
+import { openInterestAfter } from "./openInterest.js";
 import { isLive, isReduceOnly, isSell, timeInForce } from "./orders.js";
 import { commitTrade, planTrade } from "./tradePlan.js";
 
@@ -45,15 +45,7 @@ export function processFill(state: CrossmarginState, op: Fill, ctx: OpContext, e
     reject("REDUCE_ONLY_INCREASES");
   }
   if (mode === "reduceOnly" && !(takerPlan.reduces && makerPlan.reduces)) reject("MARKET_REDUCE_ONLY");
-  const longs = (p: { size: bigint } | null) => max(p?.size ?? 0n, 0n);
-  const openInterest = checkU64(
-    market.openInterest +
-      longs(takerPlan.after) -
-      longs(takerPlan.before) +
-      longs(makerPlan.after) -
-      longs(makerPlan.before),
-    "open interest",
-  );
+  const openInterest = openInterestAfter(market, [takerPlan, makerPlan]);
 
   events.push({
     kind: "Fill",

@@ -8,7 +8,10 @@ import {
   type Contribution,
   contribution,
   crossHealth,
+  isPortfolio,
   markValue,
+  pendingFunding,
+  portfolioRequirement,
   reducesOnly,
   replaceCrossTerm,
   tieredRequirement,
@@ -17,7 +20,7 @@ import {
 } from "../margin.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
-import { type AccountState, type CrossmarginState, type Position, setBalance, setPosition } from "../state.js";
+import { type AccountState, type CrossmarginState, type Position, markMarket, setBalance, setPosition } from "../state.js";
 import { checkI128, checkI64, checkU64 } from "./common.js";
 
 export interface TradePlan {
@@ -28,6 +31,8 @@ export interface TradePlan {
   /** Change of the settlement balance (realized PnL, isolated margin moves). */
   settlementDelta: bigint;
   realized: bigint;
+  /** Funding settled by this trade (paid into the market's funding pool; negative: paid out). */
+  funding: bigint;
   reduces: boolean;
   crossBefore: Contribution | null;
   crossAfter: Contribution | null;
@@ -45,7 +50,9 @@ export interface TradePlan {
  */
 export function planTrade(state: CrossmarginState, acct: AccountState, m: number, q: bigint, price: bigint, now: bigint): TradePlan {
   const market = state.markets[m]!;
-  const before = acct.positions[m];
+  const before = acct.positions[m] ?? null;
+  // Funding accrued so far settles first, at the old size.
+  const funding = before === null ? 0n : pendingFunding(before, market);
   const size0 = before?.size ?? 0n;
   const t = trade(size0, before?.entryNotional ?? 0n, q, price);
   checkI64(t.size, "position size");
@@ -64,17 +71,19 @@ export function planTrade(state: CrossmarginState, acct: AccountState, m: number
   let crossAfter: Contribution | null = null;
 
   if (mode === MODE_CROSS) {
-    settlementDelta = t.realized;
+    settlementDelta = t.realized - funding;
     crossBefore = contribution(before, market);
     crossAfter = contribution(after, market);
     if (!reduces) {
       const h = crossHealth(state, acct, now);
       const equity = h.equity + settlementDelta + crossAfter.upnl - crossBefore.upnl;
-      const initial = h.initial + crossAfter.initial - crossBefore.initial;
+      const initial = isPortfolio(acct)
+        ? portfolioRequirement(state, acct, { market: m, size: t.size }).initial
+        : h.initial + crossAfter.initial - crossBefore.initial;
       if (equity < initial) reject("INSUFFICIENT_MARGIN", `cross equity ${equity} < initial ${initial}`);
     }
   } else {
-    let iso = (before?.isolatedMargin ?? 0n) + t.realized;
+    let iso = (before?.isolatedMargin ?? 0n) + t.realized - funding;
     if (t.size === 0n || iso < 0n) {
       settlementDelta = iso;
       iso = 0n;
@@ -96,11 +105,16 @@ export function planTrade(state: CrossmarginState, acct: AccountState, m: number
     after.isolatedMargin = checkU64(iso, "isolated margin");
   }
   checkI128(acct.balances[0]! + settlementDelta, "settlement balance");
-  return { acct, market: m, before, after, settlementDelta, realized: t.realized, reduces, crossBefore, crossAfter };
+  return { acct, market: m, before, after, settlementDelta, realized: t.realized, funding, reduces, crossBefore, crossAfter };
 }
 
 export function commitTrade(state: CrossmarginState, plan: TradePlan, events: StfEvent[]): void {
   const { acct, market, after } = plan;
+  if (plan.funding !== 0n) {
+    const mk = state.markets[market]!;
+    mk.fundingPool += plan.funding;
+    markMarket(mk);
+  }
   setPosition(state, acct, market, after);
   if (plan.crossBefore !== null) replaceCrossTerm(state, acct, plan.crossBefore, plan.crossAfter!);
   if (plan.settlementDelta !== 0n) {
