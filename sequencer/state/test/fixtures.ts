@@ -137,3 +137,10 @@ export function slotOf(r: Receipt): number {
 export function jsonBigint(_k: string, v: unknown): unknown {
   return typeof v === "bigint" ? `${v}n` : v;
 }
+
+export const BTC_UNIT = 100_000_000n; // 1 BTC in 1e-8 units
+
+/** Driver helpers for the risk engine. */
+export function liquidate(d: Driver, liquidator: number, target: number, market: number): Receipt {
+  return d.signed({ type: "Liquidate", account: liquidator, nonce: d.nextNonce(), target, market, signature: "0x" });
+}
