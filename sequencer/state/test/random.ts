@@ -9,6 +9,8 @@ import type { OpContext } from "../context.js";
 import type { Hex, Op } from "../ops.js";
 import { PARAM_KEYS } from "../ops/paramUpdate.js";
 import type { CrossmarginState } from "../state.js";
+import { crossHealth } from "../margin.js";
+import { netValue } from "../risk.js";
 import { ORACLE, USD, owner } from "./fixtures.js";
 
 export class Rng {
@@ -91,7 +93,7 @@ export class RandomOps {
     const n = state.accounts.length;
     const acct = n === 0 ? 0 : r.int(n);
     const markets = state.markets.length;
-    const kind = n < 2 ? 0 : r.int(100);
+    const kind = n < 2 ? 0 : r.int(112);
     const mk = (op: Op, signer: Hex | null = null, oracleSigners?: (Hex | null)[]): Step => ({
       op,
       ctx: { timestamp: this.now, signer, ...(oracleSigners ? { oracleSigners } : {}) },
@@ -101,7 +103,7 @@ export class RandomOps {
       // Deposit: to an existing owner, a new account, or (rarely) a mismatched one.
       const account = n < this.maxAccounts && r.chance(0.4) ? n : r.int(Math.max(n, 1));
       const asset = r.chance(0.8) ? 0 : 1;
-      const amount = asset === 0 ? r.big(200_000n * USD) : r.big(50n * 10n ** 18n);
+      const amount = asset === 0 ? r.big(r.chance(0.5) ? 5_000n * USD : 200_000n * USD) : r.big(50n * 10n ** 18n);
       const who = r.chance(0.02) ? owner(account + 7) : owner(account);
       const queueIndex = state.l1.nextIndex + (r.chance(0.02) ? 1n : 0n);
       const step = mk({ type: "Deposit", queueIndex, account, owner: who, asset, amount });
@@ -182,7 +184,14 @@ export class RandomOps {
       let price = ((ref + offset) / tick) * tick;
       if (r.chance(0.02)) price += 1n; // off tick
       if (price <= 0n) price = tick;
-      const units = 1n + r.big(r.chance(0.1) ? 2_000n : 50n);
+      let units = 1n + r.big(r.chance(0.15) ? 20_000n : 50n);
+      if (m && r.chance(0.25) && state.accounts[acct]) {
+        // Near the most the account's free collateral allows: the leveraged book that defaults.
+        const h = crossHealth(state, state.accounts[acct]!, this.now);
+        const free = h.equity - h.initial;
+        const perLot = (lot * price) / 100_000_000n;
+        if (free > 0n && perLot > 0n) units = 1n + (free * 9n) / perLot;
+      }
       const size = r.chance(0.02) ? lot * units + 1n : lot * units;
       const tif = r.pick([0, 0, 0, TIF_IOC, TIF_POST_ONLY]);
       const flags = (r.chance(0.5) ? FLAG_SELL : 0) | (tif << 1) | (r.chance(0.1) ? FLAG_REDUCE_ONLY : 0);
@@ -198,6 +207,7 @@ export class RandomOps {
       const prices = state.markets.map((m, id) => {
         let p = m.oraclePrice + (m.oraclePrice * BigInt(r.int(81) - 40)) / 1000n;
         if (r.chance(0.03)) p = m.oraclePrice * 2n;
+        else if (r.chance(0.25)) p = m.oraclePrice + (m.oraclePrice * BigInt(r.int(39) - 19)) / 100n; // a gap of up to ±18%
         return { kind: 0, id, price: p > 0n ? p : 1n };
       });
       if (state.assets.length > 1 && r.chance(0.7)) {
@@ -218,6 +228,39 @@ export class RandomOps {
       const delta = (r.chance(0.5) ? -1n : 1n) * (1n + r.big(2_000n * USD));
       return mk(
         { type: "AdjustIsolatedMargin", account: acct, nonce: this.nextNonce(), market: r.int(markets), delta, signature: "0x" },
+        this.signer(state, acct),
+      );
+    }
+    if (kind >= 100) {
+      const withPos = state.accounts.filter((a) => a.openMarkets.some((m) => a.positions[m]!.size !== 0n));
+      // Prefer accounts in trouble: bankrupt ones (net value < 0) get deleveraged or liquidated.
+      const bankrupt = withPos.filter((a) => netValue(state, a) < 0n);
+      const target =
+        bankrupt.length > 0 && r.chance(0.7) ? r.pick(bankrupt) : withPos.length > 0 && r.chance(0.9) ? r.pick(withPos) : state.accounts[acct]!;
+      const open = target.openMarkets.filter((m) => target.positions[m]!.size !== 0n);
+      const market = open.length > 0 && r.chance(0.9) ? r.pick(open) : r.chance(0.1) ? 0xffff : r.int(markets);
+      if (kind < 106 && !(bankrupt.includes(target) && r.chance(0.5))) {
+        const liquidator = r.int(n);
+        return mk(
+          { type: "Liquidate", account: liquidator, nonce: this.nextNonce(), target: target.index, market, signature: "0x" },
+          this.signer(state, liquidator),
+        );
+      }
+      if (kind < 109 || bankrupt.includes(target)) {
+        const size = target.positions[market]?.size ?? 0n;
+        const others = state.accounts.filter((a) => {
+          const s2 = a.positions[market]?.size ?? 0n;
+          return s2 !== 0n && s2 > 0n !== size > 0n;
+        });
+        const cp = others.length > 0 ? r.pick(others).index : r.int(n);
+        const abs = size < 0n ? -size : size;
+        return mk({ type: "Deleverage", target: target.index, market, counterparty: cp, size: abs > 0n ? 1n + r.big(abs) : 1n });
+      }
+      if (kind < 111) {
+        return mk({ type: "FundingTick", market: r.int(markets), premiumPpm: r.big(120_001n) - 60_000n });
+      }
+      return mk(
+        { type: "SetPortfolioMargin", account: acct, nonce: this.nextNonce(), enabled: r.chance(0.7) ? 1 : 0, signature: "0x" },
         this.signer(state, acct),
       );
     }
