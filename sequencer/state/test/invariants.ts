@@ -125,7 +125,8 @@ export class CheckedStf {
     if (market !== null) for (const i of names) sizesBefore.set(i, state.accounts[i]?.positions[market]?.size ?? 0n);
     const insuranceBefore = state.insuranceFund[0]!;
     const cpBefore: Position | null = op.type === "Deleverage" ? (state.accounts[op.counterparty]?.positions[op.market] ?? null) : null;
-    const cpReqBefore = cpBefore && state.markets[op.market] ? contribution(cpBefore, state.markets[op.market]!).maintenance : 0n;
+    const cpMarket = op.type === "Deleverage" ? state.markets[op.market] : undefined;
+    const cpReqBefore = cpBefore && cpMarket ? contribution(cpBefore, cpMarket).maintenance : 0n;
 
     const r = applyOp(state, op, ctx);
     this.ops++;
