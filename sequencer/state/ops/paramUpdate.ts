@@ -7,7 +7,7 @@
  * `value` is 32 bytes; integer fields are little-endian at the byte offsets listed per key
  * (docs/protocol.md, "ParamUpdate keys").
  */
-import { MARGIN_TIERS, MARKET_ACTIVE, MARKET_HALTED, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, SIZE_SCALE, ZERO_ADDRESS } from "../constants.js";
+import { CORRELATION_GROUPS, MARGIN_TIERS, MARKET_ACTIVE, MARKET_HALTED, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, SIZE_SCALE, ZERO_ADDRESS } from "../constants.js";
 import { bytesToHex, hexToBytes } from "../bytes.js";
 import type { Hex, ParamUpdate } from "../ops.js";
 import { reject } from "../reasons.js";
@@ -26,13 +26,43 @@ export const PARAM_KEYS = {
   LIST_MARKET: 13,
   ASSET_WEIGHT: 20,
   LIST_ASSET: 21,
+  LIQUIDATION_PENALTY_PPM: 30,
+  LIQUIDATION_BUFFER_PPM: 31,
+  PACING_WINDOW_MS: 32,
+  ACCOUNT_LIQUIDATION_CAP: 33,
+  INSURANCE_LOSS_CAP: 34,
+  FUNDING_INTERVAL_MS: 35,
+  MAX_FUNDING_RATE_PPM: 36,
+  PORTFOLIO_FLOOR_PPM: 37,
+  PORTFOLIO_MAINTENANCE_PPM: 38,
+  GROUP_SHOCK_PPM: 39,
+  MARKET_GROUP: 40,
+  MARKET_LIQUIDATION_CAP: 41,
 } as const;
 
 export const PARAM_BOUNDS = {
   maxOracleAgeMs: [1_000n, 86_400_000n],
   oracleBandPpm: [1n, 1_000_000n],
   nonceWindowMs: [1_000n, 7n * 86_400_000n],
+  liquidationBufferPpm: [0n, 1_000_000n],
+  pacingWindowMs: [100n, 3_600_000n],
+  liquidationCap: [1n, (1n << 64n) - 1n],
+  fundingIntervalMs: [60_000n, 86_400_000n],
+  maxFundingRatePpm: [0n, 100_000n],
+  portfolioFloorPpm: [1_000n, 1_000_000n],
+  portfolioMaintenancePpm: [100_000n, 1_000_000n],
+  groupShockPpm: [0n, 1_000_000n],
 } as const;
+
+/** The lowest first-band maintenance fraction of all markets: the penalty must stay below it. */
+function lowestMaintenance(state: CrossmarginState, tiersOverride?: { market: number; tiers: MarginTier[] }): bigint {
+  let low = PPM;
+  state.markets.forEach((m, i) => {
+    const t = (tiersOverride && tiersOverride.market === i ? tiersOverride.tiers : m.tiers)[0]!;
+    if (t.mmfPpm < low) low = t.mmfPpm;
+  });
+  return low;
+}
 
 function u(value: Uint8Array, offset: number, bytes: number): bigint {
   let x = 0n;
@@ -127,6 +157,7 @@ export function processParamUpdate(state: CrossmarginState, op: ParamUpdate, eve
       const tiers = m.tiers.map((t) => ({ ...t }));
       tiers[index] = { notionalCap: u(v, 0, 8), imfPpm: u(v, 8, 4), mmfPpm: u(v, 12, 4) };
       checkTiers(tiers);
+      if (p.liquidationPenaltyPpm >= lowestMaintenance(state, { market: op.target, tiers })) reject("PARAM_INVALID", "maintenance must stay above the liquidation penalty");
       m.tiers = tiers;
       markMarket(m, true);
       state.oracleEpoch++;
@@ -140,6 +171,7 @@ export function processParamUpdate(state: CrossmarginState, op: ParamUpdate, eve
       const tiers = emptyTiers();
       tiers[0] = { notionalCap: 0n, imfPpm: u(v, 16, 4), mmfPpm: u(v, 20, 4) };
       checkTiers(tiers);
+      if (tiers[0].mmfPpm <= p.liquidationPenaltyPpm) reject("PARAM_INVALID", "maintenance must stay above the liquidation penalty");
       state.markets.push({
         status: MARKET_ACTIVE,
         tickSize: tick,
@@ -170,6 +202,60 @@ export function processParamUpdate(state: CrossmarginState, op: ParamUpdate, eve
       const decimals = Number(u(v, 0, 1));
       if (decimals > 36) reject("PARAM_INVALID", "decimals");
       state.assets.push({ decimals, weightPpm: inBounds(u(v, 8, 4), [0n, PPM]), oraclePrice: 0n, oracleTimestamp: 0n });
+      break;
+    }
+    case K.LIQUIDATION_PENALTY_PPM: {
+      const x = u(v, 0, 8);
+      if (x >= lowestMaintenance(state)) reject("PARAM_INVALID", "the penalty must stay below every maintenance fraction");
+      p.liquidationPenaltyPpm = x;
+      break;
+    }
+    case K.LIQUIDATION_BUFFER_PPM:
+      p.liquidationBufferPpm = inBounds(u(v, 0, 8), PARAM_BOUNDS.liquidationBufferPpm);
+      break;
+    case K.PACING_WINDOW_MS:
+      p.pacingWindowMs = inBounds(u(v, 0, 8), PARAM_BOUNDS.pacingWindowMs);
+      break;
+    case K.ACCOUNT_LIQUIDATION_CAP:
+      p.accountLiquidationCap = inBounds(u(v, 0, 8), PARAM_BOUNDS.liquidationCap);
+      break;
+    case K.INSURANCE_LOSS_CAP:
+      p.insuranceLossCap = inBounds(u(v, 0, 8), PARAM_BOUNDS.liquidationCap);
+      break;
+    case K.FUNDING_INTERVAL_MS:
+      p.fundingIntervalMs = inBounds(u(v, 0, 8), PARAM_BOUNDS.fundingIntervalMs);
+      break;
+    case K.MAX_FUNDING_RATE_PPM:
+      p.maxFundingRatePpm = inBounds(u(v, 0, 8), PARAM_BOUNDS.maxFundingRatePpm);
+      break;
+    case K.PORTFOLIO_FLOOR_PPM:
+      p.portfolioFloorPpm = inBounds(u(v, 0, 8), PARAM_BOUNDS.portfolioFloorPpm);
+      state.oracleEpoch++;
+      break;
+    case K.PORTFOLIO_MAINTENANCE_PPM:
+      p.portfolioMaintenancePpm = inBounds(u(v, 0, 8), PARAM_BOUNDS.portfolioMaintenancePpm);
+      state.oracleEpoch++;
+      break;
+    case K.GROUP_SHOCK_PPM: {
+      if (op.target >= CORRELATION_GROUPS) reject("PARAM_INVALID", "correlation group");
+      const x = inBounds(u(v, 0, 8), PARAM_BOUNDS.groupShockPpm);
+      p.groupShocksPpm = p.groupShocksPpm.map((g, i) => (i === op.target ? x : g));
+      state.oracleEpoch++;
+      break;
+    }
+    case K.MARKET_GROUP: {
+      const m = state.markets[op.target] ?? reject("MARKET_UNKNOWN");
+      const g = u(v, 0, 8);
+      if (g >= BigInt(CORRELATION_GROUPS)) reject("PARAM_INVALID", "correlation group");
+      m.group = Number(g);
+      markMarket(m);
+      state.oracleEpoch++;
+      break;
+    }
+    case K.MARKET_LIQUIDATION_CAP: {
+      const m = state.markets[op.target] ?? reject("MARKET_UNKNOWN");
+      m.liquidationCap = inBounds(u(v, 0, 8), PARAM_BOUNDS.liquidationCap);
+      markMarket(m);
       break;
     }
     default:

@@ -196,3 +196,25 @@ describe("portfolio margin", () => {
     expect(withdraw(pm, 7_600n * USD).ok).toBe(true);
   });
 });
+
+describe("governed risk parameters", () => {
+  const le = (x: bigint) => `0x${Array.from({ length: 32 }, (_, i) => ((x >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, "0")).join("")}` as const;
+  it("apply at the queue position within their bounds, and refuse values that would break liquidation sizing", () => {
+    const d = new Driver();
+    const update = (key: number, value: bigint, target = 0) =>
+      d.apply({ type: "ParamUpdate", queueIndex: d.state.l1.nextIndex, key, target, value: le(value) });
+    expect(update(30, 20_000n).ok).toBe(true);
+    expect(d.state.params.liquidationPenaltyPpm).toBe(20_000n);
+    // ETH's maintenance is 2.5%: a 2.5% penalty would make liquidation sizing non-monotone.
+    const r = update(30, 25_000n);
+    expect(r).toMatchObject({ ok: false, reason: "PARAM_INVALID", l1Consumed: true });
+    expect(d.state.params.liquidationPenaltyPpm).toBe(20_000n);
+    expect(update(36, 100_001n).reason).toBe("PARAM_INVALID");
+    expect(update(39, 300_000n, 1).ok).toBe(true);
+    expect(d.state.params.groupShocksPpm[1]).toBe(300_000n);
+    expect(update(40, 1n, ETH).ok).toBe(true);
+    expect(d.state.markets[ETH]!.group).toBe(1);
+    expect(update(41, 5n * USD, BTC).ok).toBe(true);
+    expect(d.state.markets[BTC]!.liquidationCap).toBe(5n * USD);
+  });
+});
