@@ -91,6 +91,17 @@ interface Vm {
     /// @notice Resumes charging gas.
     function resumeGasMetering() external;
 
+    // ---------------------------------------------------------------- scripts
+
+    /// @notice Sends the following calls as transactions from the script's sender (forge script).
+    function startBroadcast() external;
+    /// @notice Stops broadcasting.
+    function stopBroadcast() external;
+    /// @notice Reads env var `name` as bytes32, or returns `defaultValue`.
+    function envOr(string calldata name, bytes32 defaultValue) external view returns (bytes32 value);
+    /// @notice Reads env var `name` as an address, or returns `defaultValue`.
+    function envOr(string calldata name, address defaultValue) external view returns (address value);
+
     // ---------------------------------------------------------------- fuzzing
 
     /// @notice Discards the current fuzz input when `condition` is false.
@@ -128,6 +139,12 @@ interface Vm {
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
     /// @notice Reads a uint array at `key`.
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    /// @notice Reads an int (a JSON number or a decimal string, may be negative) at `key`.
+    function parseJsonInt(string calldata json, string calldata key) external pure returns (int256);
+    /// @notice Reads an int array at `key`.
+    function parseJsonIntArray(string calldata json, string calldata key) external pure returns (int256[] memory);
+    /// @notice Reads an address (0x-prefixed hex string) at `key`.
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     /// @notice Reads a bytes32 (0x-prefixed hex string) at `key`.
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     /// @notice Reads a bytes32 array at `key`.
