@@ -68,6 +68,8 @@ export const MARKET_HALTED = 3;
 export const PRICE_KIND_MARKET = 0;
 export const PRICE_KIND_ASSET = 1;
 
+/** "No account" in account-valued parameters. */
+export const NO_ACCOUNT = 0xffffffff;
 /** Account flag: portfolio margin. */
 export const ACCOUNT_PORTFOLIO_MARGIN = 1n;
 /** CancelOrder.slot value meaning "cancel by client order id". */

@@ -1,5 +1,5 @@
 /** Builds the initial state from a genesis configuration, validated like a ParamUpdate. */
-import { CORRELATION_GROUPS, MARKET_ACTIVE, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, ZERO_ADDRESS } from "./constants.js";
+import { CORRELATION_GROUPS, MARKET_ACTIVE, NO_ACCOUNT, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, ZERO_ADDRESS } from "./constants.js";
 import type { Hex } from "./ops.js";
 import { checkTickLot, checkTiers } from "./ops/paramUpdate.js";
 import { Rejection } from "./reasons.js";
@@ -46,6 +46,7 @@ export interface RiskParams {
   portfolioFloorPpm: bigint;
   portfolioMaintenancePpm: bigint;
   groupShocksPpm: bigint[];
+  backstopAccount: number;
 }
 
 const UNLIMITED = (1n << 64n) - 1n;
@@ -62,6 +63,7 @@ export const RISK_DEFAULTS: RiskParams = {
   portfolioFloorPpm: 20_000n,
   portfolioMaintenancePpm: 500_000n, // maintenance = 50% of initial (Paradex)
   groupShocksPpm: [160_000n, 250_000n, 0n, 0n, 0n, 0n, 0n, 0n], // ±16% crypto majors, ±25% others
+  backstopAccount: NO_ACCOUNT,
 };
 
 export function createGenesisState(cfg: GenesisConfig): CrossmarginState {

@@ -552,6 +552,7 @@ function topRoot(state: CrossmarginState, cache: MerkleCache): Uint8Array {
     chunkU64(p.portfolioFloorPpm),
     chunkU64(p.portfolioMaintenancePpm),
     packedU32Chunk(p.groupShocksPpm),
+    chunkU64(BigInt(p.backstopAccount)),
   ]);
   const l1Root = hash64(chunkU64(state.l1.nextIndex), state.l1.chainHash);
   const assetRoots = state.assets.map((a) =>

@@ -137,6 +137,22 @@ export interface SetPortfolioMargin extends Signed {
   enabled: number;
 }
 
+/** L1 input (forced operation, paid for on L1): withdraw without the sequencer's cooperation. */
+export interface ForcedWithdraw {
+  type: "ForcedWithdraw";
+  queueIndex: bigint;
+  account: number;
+  asset: number;
+  amount: bigint;
+}
+/** L1 input (forced operation): close a whole position at the oracle price against the backstop. */
+export interface ForcedClose {
+  type: "ForcedClose";
+  queueIndex: bigint;
+  account: number;
+  market: number;
+}
+
 export type Op =
   | Deposit
   | ParamUpdate
@@ -154,14 +170,16 @@ export type Op =
   | Liquidate
   | Deleverage
   | FundingTick
-  | SetPortfolioMargin;
+  | SetPortfolioMargin
+  | ForcedWithdraw
+  | ForcedClose;
 
 export type OpType = Op["type"];
 export type SignedOp = Extract<Op, { signature: Hex; account: number }>;
-export type L1Input = Deposit | ParamUpdate;
+export type L1Input = Deposit | ParamUpdate | ForcedWithdraw | ForcedClose;
 
 export function isL1Input(op: Op): op is L1Input {
-  return op.type === "Deposit" || op.type === "ParamUpdate";
+  return op.type === "Deposit" || op.type === "ParamUpdate" || op.type === "ForcedWithdraw" || op.type === "ForcedClose";
 }
 export function isSignedByAccount(op: Op): op is SignedOp {
   return "signature" in op && "account" in op;

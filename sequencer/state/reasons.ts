@@ -56,6 +56,7 @@ export const REASONS = {
   FUNDING_TOO_EARLY: { id: 50, message: "the market's funding interval has not elapsed" },
   ORACLE_STALE: { id: 51, message: "the market's oracle price is stale" },
   NO_POSITION: { id: 52, message: "the account has no position in this market" },
+  NO_BACKSTOP: { id: 53, message: "there is no backstop account able to take the position" },
 } as const;
 
 export type Reason = keyof typeof REASONS;

@@ -29,6 +29,7 @@ export function toSszValue(state: CrossmarginState): StateValue {
       portfolioFloorPpm: Number(p.portfolioFloorPpm),
       portfolioMaintenancePpm: Number(p.portfolioMaintenancePpm),
       groupShocksPpm: p.groupShocksPpm.map(Number),
+      backstopAccount: p.backstopAccount,
     },
     l1: { nextIndex: state.l1.nextIndex, chainHash: state.l1.chainHash },
     clock: state.clock,

@@ -104,6 +104,8 @@ export interface Params {
   portfolioMaintenancePpm: bigint;
   /** Exactly CORRELATION_GROUPS entries. */
   groupShocksPpm: bigint[];
+  /** The protocol's backstop account; NO_ACCOUNT when there is none. */
+  backstopAccount: number;
 }
 
 /** Dirty bits of an account's small parts (merkle.ts). */

@@ -7,7 +7,8 @@
  *   2. L1 inputs: the queue index is the next one (else nothing changes);
  *   3. the operation's own rules (ops/*.ts), which validate everything before writing.
  * A rejected operation changes nothing, except that an L1 input whose effect is refused is
- * still consumed from the queue (receipt.l1Consumed).
+ * still consumed from the queue (receipt.l1Consumed), and a refused deposit becomes a
+ * withdrawal record refunding its owner (the tokens are already in the L1 vault).
  */
 import type { OpContext } from "./context.js";
 import { nextChainHash } from "./l1Input.js";
@@ -20,6 +21,7 @@ import { processFundingTick } from "./ops/fundingTick.js";
 import { processLiquidate } from "./ops/liquidate.js";
 import { processSetPortfolioMargin } from "./ops/portfolioMargin.js";
 import { processFill } from "./ops/fill.js";
+import { processForcedClose, processForcedWithdraw } from "./ops/forced.js";
 import { processAdjustIsolatedMargin, processSetMarginMode } from "./ops/marginMode.js";
 import { processOracleUpdate } from "./ops/oracleUpdate.js";
 import { processParamUpdate } from "./ops/paramUpdate.js";
@@ -67,6 +69,10 @@ function execute(state: CrossmarginState, op: Op, ctx: OpContext, events: StfEve
       return processFundingTick(state, op, ctx, events);
     case "SetPortfolioMargin":
       return processSetPortfolioMargin(state, op, ctx, events);
+    case "ForcedWithdraw":
+      return processForcedWithdraw(state, op, ctx.timestamp, events);
+    case "ForcedClose":
+      return processForcedClose(state, op, ctx.timestamp, events);
   }
 }
 
@@ -89,6 +95,12 @@ export function applyOp(state: CrossmarginState, op: Op, ctx: OpContext): Receip
         execute(state, op, ctx, events);
       } catch (e) {
         refusal = rejected(e, true);
+        // A refused deposit's tokens are already in the L1 vault: refund them to the owner.
+        if (op.type === "Deposit" && op.amount > 0n) {
+          const index = state.withdrawals.length;
+          state.withdrawals.push({ account: op.account, owner: op.owner, asset: op.asset, amount: op.amount });
+          refusal.events.push({ kind: "WithdrawalCreated", index, account: op.account, asset: op.asset, amount: op.amount });
+        }
       }
       state.l1.chainHash = nextChainHash(state.l1.chainHash, op);
       state.l1.nextIndex += 1n;

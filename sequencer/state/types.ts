@@ -180,6 +180,8 @@ export const Params = new ContainerType(
     portfolioMaintenancePpm: Uint32,
     /** Portfolio margin: price shock per correlation group. */
     groupShocksPpm: new VectorBasicType(Uint32, CORRELATION_GROUPS),
+    /** The protocol's backstop account (takes forced closes); 0xFFFFFFFF: none. */
+    backstopAccount: Uint32,
   },
   { typeName: "Params" },
 );
@@ -310,6 +312,17 @@ export const SetPortfolioMarginOp = new ContainerType(
   { typeName: "SetPortfolioMargin" },
 );
 
+/** L1 input: the owner withdraws through L1 when the sequencer will not include a Withdraw. */
+export const ForcedWithdrawOp = new ContainerType(
+  { queueIndex: Uint64, account: Uint32, asset: Uint8, amount: Uint128 },
+  { typeName: "ForcedWithdraw" },
+);
+/** L1 input: the owner closes a position through L1 (against the backstop, at the oracle price). */
+export const ForcedCloseOp = new ContainerType(
+  { queueIndex: Uint64, account: Uint32, market: Uint16 },
+  { typeName: "ForcedClose" },
+);
+
 /**
  * The union selector of each operation is its index here; it is the first byte of the
  * operation's canonical encoding. Append only.
@@ -332,6 +345,8 @@ export const OP_TYPES = [
   ["Deleverage", DeleverageOp],
   ["FundingTick", FundingTickOp],
   ["SetPortfolioMargin", SetPortfolioMarginOp],
+  ["ForcedWithdraw", ForcedWithdrawOp],
+  ["ForcedClose", ForcedCloseOp],
 ] as const;
 
 export const Operation = new UnionType(OP_TYPES.map(([, t]) => t));

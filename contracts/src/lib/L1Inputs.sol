@@ -12,13 +12,13 @@ import {LibBit} from "solady/utils/LibBit.sol";
 ///
 ///         `encodeOp` is the SSZ union encoding: one selector byte, then the SSZ serialization
 ///         of the container (fixed-size fields in order, integers little-endian). Deposit (0)
-///         and ParamUpdate (1) are in the TypeScript STF today; ForcedWithdraw (32) and
-///         ForcedClose (33) are L1-only for now and specified in docs/contracts.md.
+///         and ParamUpdate (1) are in the TypeScript STF today; ForcedWithdraw (17) and
+///         ForcedClose (18) likewise (sequencer/state/types.ts OP_TYPES; docs/contracts.md).
 library L1Inputs {
     uint8 internal constant DEPOSIT = 0;
     uint8 internal constant PARAM_UPDATE = 1;
-    uint8 internal constant FORCED_WITHDRAW = 32;
-    uint8 internal constant FORCED_CLOSE = 33;
+    uint8 internal constant FORCED_WITHDRAW = 17;
+    uint8 internal constant FORCED_CLOSE = 18;
 
     /// @notice The little-endian bytes of `x`, left-aligned (truncate with `bytesN(...)`).
     function le(uint256 x, uint256) private pure returns (bytes32) {

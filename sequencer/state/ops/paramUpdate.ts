@@ -7,7 +7,7 @@
  * `value` is 32 bytes; integer fields are little-endian at the byte offsets listed per key
  * (docs/protocol.md, "ParamUpdate keys").
  */
-import { CORRELATION_GROUPS, MARGIN_TIERS, MARKET_ACTIVE, MARKET_HALTED, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, SIZE_SCALE, ZERO_ADDRESS } from "../constants.js";
+import { CORRELATION_GROUPS, MARGIN_TIERS, MARKET_ACTIVE, NO_ACCOUNT, MARKET_HALTED, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, SIZE_SCALE, ZERO_ADDRESS } from "../constants.js";
 import { bytesToHex, hexToBytes } from "../bytes.js";
 import type { Hex, ParamUpdate } from "../ops.js";
 import { reject } from "../reasons.js";
@@ -38,6 +38,7 @@ export const PARAM_KEYS = {
   GROUP_SHOCK_PPM: 39,
   MARKET_GROUP: 40,
   MARKET_LIQUIDATION_CAP: 41,
+  BACKSTOP_ACCOUNT: 42,
 } as const;
 
 export const PARAM_BOUNDS = {
@@ -256,6 +257,12 @@ export function processParamUpdate(state: CrossmarginState, op: ParamUpdate, eve
       const m = state.markets[op.target] ?? reject("MARKET_UNKNOWN");
       m.liquidationCap = inBounds(u(v, 0, 8), PARAM_BOUNDS.liquidationCap);
       markMarket(m);
+      break;
+    }
+    case K.BACKSTOP_ACCOUNT: {
+      const a = Number(u(v, 0, 4));
+      if (a !== NO_ACCOUNT && a >= state.accounts.length) reject("PARAM_INVALID", "the backstop must be an existing account");
+      p.backstopAccount = a;
       break;
     }
     default:

@@ -28,10 +28,13 @@ import { applyOp } from "../stf.js";
 import { jsonBigint } from "./fixtures.js";
 
 /** Accounts an operation names: the only ones it may change. */
-export function namedAccounts(op: Op): number[] {
+export function namedAccounts(op: Op, state: CrossmarginState): number[] {
   switch (op.type) {
     case "Deposit":
+    case "ForcedWithdraw":
       return [op.account];
+    case "ForcedClose":
+      return [op.account, state.params.backstopAccount];
     case "Transfer":
       return [op.account, op.to];
     case "Fill":
@@ -54,10 +57,12 @@ function fingerprint(state: CrossmarginState, i: number): string {
   return JSON.stringify([a.balances, a.openMarkets.map((m) => a.positions[m]), a.orders, a.nonces, a.sessionKeys, a.flags], jsonBigint);
 }
 
+/** What the state holds for users per asset id (uint8: refunds may name an unlisted asset). */
 export function holdings(state: CrossmarginState): bigint[] {
-  const h = state.assets.map((_, i) => state.insuranceFund[i]!);
+  const h = new Array<bigint>(256).fill(0n);
+  state.insuranceFund.forEach((x, i) => (h[i] = x));
   for (const a of state.accounts) {
-    for (let i = 0; i < h.length; i++) h[i]! += a.balances[i]!;
+    for (let i = 0; i < a.balances.length; i++) h[i]! += a.balances[i]!;
     for (const m of a.openMarkets) {
       const p = a.positions[m]!;
       h[0]! += p.isolatedMargin - p.entryNotional;
@@ -106,19 +111,19 @@ export class CheckedStf {
     readonly state: CrossmarginState,
     private readonly opts: { locality?: boolean } = {},
   ) {
-    this.deposits = state.assets.map(() => 0n);
+    this.deposits = new Array<bigint>(256).fill(0n);
     this.root = bytesToHex(commitRoot(state));
   }
 
   apply(op: Op, ctx: OpContext, label = ""): Receipt {
     const { state } = this;
-    const names = namedAccounts(op);
+    const names = namedAccounts(op, state);
     const locality = this.opts.locality ?? true;
     const prints = locality ? state.accounts.map((_, i) => (names.includes(i) ? "" : fingerprint(state, i))) : [];
     const sizesBefore = new Map<number, bigint>();
     const marketOf = (): number | null => {
       if (op.type === "Fill") return state.accounts[op.makerAccount]?.orders[op.makerSlot]?.market ?? null;
-      if (op.type === "Liquidate" || op.type === "Deleverage") return op.market === 0xffff ? null : op.market;
+      if (op.type === "Liquidate" || op.type === "Deleverage" || op.type === "ForcedClose") return op.market === 0xffff ? null : op.market;
       return null;
     };
     const market = marketOf();
@@ -137,17 +142,18 @@ export class CheckedStf {
     const tally = r.ok ? this.accepted : this.rejected;
     const key = r.ok ? op.type : `${op.type}:${r.reason}`;
     tally.set(key, (tally.get(key) ?? 0) + 1);
-    if (r.ok && op.type === "Deposit") this.deposits[op.asset]! += op.amount;
+    // Accepted deposits credit an account; refused ones are refunded as withdrawal records.
+    if (op.type === "Deposit" && (r.ok || r.l1Consumed)) this.deposits[op.asset]! += op.amount;
 
     if (r.ok) {
       const now = ctx.timestamp;
-      if (op.type === "Withdraw" || op.type === "Transfer") expect(aboveInitial(state, op.account, null, now), `below initial: ${where()}`).toBe(true);
+      if (op.type === "Withdraw" || op.type === "Transfer" || op.type === "ForcedWithdraw") expect(aboveInitial(state, op.account, null, now), `below initial: ${where()}`).toBe(true);
       // Adding margin only lowers the position's risk; what it must not do is drain the cross pool.
       if (op.type === "AdjustIsolatedMargin") {
         expect(aboveInitial(state, op.account, op.delta > 0n ? null : op.market, now), `below initial: ${where()}`).toBe(true);
       }
-      if (market !== null && (op.type === "Fill" || op.type === "Liquidate")) {
-        const risky = op.type === "Fill" ? names : [op.account];
+      if (market !== null && (op.type === "Fill" || op.type === "Liquidate" || op.type === "ForcedClose")) {
+        const risky = op.type === "Fill" ? names : op.type === "Liquidate" ? [op.account] : [state.params.backstopAccount];
         for (const i of risky) {
           const now2 = state.accounts[i]!.positions[market]?.size ?? 0n;
           if (!reduced(sizesBefore.get(i) ?? 0n, now2)) expect(aboveInitial(state, i, market, now), `account ${i} below initial: ${where()}`).toBe(true);

@@ -60,8 +60,8 @@ describe("STF properties", () => {
     expect(total).toBeGreaterThan(SEQUENCES * 20);
     expect(rejected).toBeGreaterThan(SEQUENCES * 5);
     expect(reasons.size).toBeGreaterThan(30);
-    for (const kind of ["Fill", "Liquidate", "FundingTick", "SetPortfolioMargin", "Withdraw", "Transfer", "OracleUpdate"]) {
-      expect(accepted.get(kind) ?? 0, `accepted ${kind}`).toBeGreaterThan(SEQUENCES / 50);
+    for (const kind of ["Fill", "Liquidate", "FundingTick", "SetPortfolioMargin", "Withdraw", "Transfer", "OracleUpdate", "ForcedWithdraw", "ForcedClose"]) {
+      expect(accepted.get(kind) ?? 0, `accepted ${kind}`).toBeGreaterThan(SEQUENCES / 100);
     }
   });
 

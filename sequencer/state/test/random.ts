@@ -102,7 +102,7 @@ export class RandomOps {
     if (kind < 8) {
       // Deposit: to an existing owner, a new account, or (rarely) a mismatched one.
       const account = n < this.maxAccounts && r.chance(0.4) ? n : r.int(Math.max(n, 1));
-      const asset = r.chance(0.8) ? 0 : 1;
+      const asset = r.chance(0.8) ? 0 : r.chance(0.95) ? 1 : 7; // 7: an asset the state does not list (refunded)
       const amount = asset === 0 ? r.big(r.chance(0.5) ? 5_000n * USD : 200_000n * USD) : r.big(50n * 10n ** 18n);
       const who = r.chance(0.02) ? owner(account + 7) : owner(account);
       const queueIndex = state.l1.nextIndex + (r.chance(0.02) ? 1n : 0n);
@@ -264,10 +264,26 @@ export class RandomOps {
         this.signer(state, acct),
       );
     }
-    // Governance: a tier, a status or the band, sometimes invalid.
+    // Governance and forced operations (L1 inputs), sometimes invalid.
     const queueIndex = state.l1.nextIndex;
     const market = r.int(markets);
-    const choice = r.int(3);
+    const choice = r.int(7);
+    if (choice === 3) {
+      const bal = state.accounts[acct]!.balances[0]!;
+      return mk({ type: "ForcedWithdraw", queueIndex, account: acct, asset: 0, amount: bal > 0n ? 1n + r.big(bal) : 1n });
+    }
+    if (choice === 4 || choice === 6) {
+      const holders = state.accounts.filter((a) => a.openMarkets.some((m) => a.positions[m]!.size !== 0n));
+      const who = holders.length > 0 && r.chance(0.9) ? r.pick(holders) : state.accounts[acct]!;
+      const open = who.openMarkets.filter((m) => who.positions[m]!.size !== 0n);
+      return mk({ type: "ForcedClose", queueIndex, account: who.index, market: open.length > 0 ? r.pick(open) : market });
+    }
+    if (choice === 5) {
+      // Mostly the richest account (a backstop that can take positions), sometimes any or none.
+      const richest = state.accounts.reduce((a, b) => (b.balances[0]! > a.balances[0]! ? b : a)).index;
+      const v = le64(BigInt(r.chance(0.7) ? richest : r.int(n + 1)));
+      return mk({ type: "ParamUpdate", queueIndex, key: PARAM_KEYS.BACKSTOP_ACCOUNT, target: 0, value: hex(v) });
+    }
     if (choice === 0) {
       const v = le64(BigInt(r.pick([1, 1, 1, 1, 2, 3, 9])));
       return mk({ type: "ParamUpdate", queueIndex, key: PARAM_KEYS.MARKET_STATUS, target: market, value: hex(v) });

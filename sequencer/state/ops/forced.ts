@@ -1,0 +1,49 @@
+/**
+ * Forced operations: L1 inputs an owner enqueues (paying a fee on L1) when the sequencer
+ * will not include their signed operation. Like every L1 input they are applied at the queue
+ * position and consumed even when refused; the owner's authority was checked on L1.
+ */
+import { NO_ACCOUNT } from "../constants.js";
+import type { ForcedClose, ForcedWithdraw } from "../ops.js";
+import { reject } from "../reasons.js";
+import type { StfEvent } from "../receipt.js";
+import { type CrossmarginState, markMarket, setBalance } from "../state.js";
+import { getAccount, getMarket, isMarketStale } from "./common.js";
+import { openInterestAfter } from "./openInterest.js";
+import { commitTrade, planTrade } from "./tradePlan.js";
+import { checkDebit } from "./withdraw.js";
+
+/** Same rules as Withdraw (balance, initial requirement afterwards), without signature or nonce. */
+export function processForcedWithdraw(state: CrossmarginState, op: ForcedWithdraw, now: bigint, events: StfEvent[]): void {
+  const acct = getAccount(state, op.account);
+  checkDebit(state, acct, op.asset, op.amount, now);
+  const balance = acct.balances[op.asset]! - op.amount;
+  setBalance(state, acct, op.asset, balance);
+  const index = state.withdrawals.length;
+  state.withdrawals.push({ account: acct.index, owner: acct.owner, asset: op.asset, amount: op.amount });
+  events.push({ kind: "BalanceChanged", account: acct.index, asset: op.asset, delta: -op.amount, balance });
+  events.push({ kind: "WithdrawalCreated", index, account: acct.index, asset: op.asset, amount: op.amount });
+}
+
+/**
+ * Closes the whole position at the oracle price against the protocol's backstop account,
+ * which must meet its initial requirement afterwards (unless the trade only reduces its own
+ * position). Refused with a stale oracle price or without a backstop able to take it.
+ */
+export function processForcedClose(state: CrossmarginState, op: ForcedClose, now: bigint, events: StfEvent[]): void {
+  const acct = getAccount(state, op.account);
+  const market = getMarket(state, op.market);
+  const size = acct.positions[op.market]?.size ?? 0n;
+  if (size === 0n) reject("NO_POSITION");
+  if (isMarketStale(state, market, now)) reject("ORACLE_STALE");
+  const b = state.params.backstopAccount;
+  if (b === NO_ACCOUNT || b === op.account || state.accounts[b] === undefined) reject("NO_BACKSTOP");
+  const backstop = state.accounts[b]!;
+  const closing = planTrade(state, acct, op.market, -size, market.oraclePrice, now);
+  const taking = planTrade(state, backstop, op.market, size, market.oraclePrice, now);
+  const openInterest = openInterestAfter(market, [closing, taking]);
+  commitTrade(state, closing, events);
+  commitTrade(state, taking, events);
+  market.openInterest = openInterest;
+  markMarket(market);
+}
