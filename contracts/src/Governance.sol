@@ -48,6 +48,15 @@ contract Governance {
     uint16 internal constant LIST_MARKET = 13;
     uint16 internal constant ASSET_WEIGHT = 20;
     uint16 internal constant LIST_ASSET = 21;
+    /// @dev Risk-engine keys (docs/risk.md); 30..38 are scalars, 39 is per correlation group.
+    uint16 internal constant LIQUIDATION_PENALTY_PPM = 30;
+    uint16 internal constant PORTFOLIO_MAINTENANCE_PPM = 38;
+    uint16 internal constant GROUP_SHOCK_PPM = 39;
+    uint16 internal constant MARKET_GROUP = 40;
+    uint16 internal constant MARKET_LIQUIDATION_CAP = 41;
+    uint16 internal constant BACKSTOP_ACCOUNT = 42;
+    uint256 internal constant CORRELATION_GROUPS = 8;
+    uint256 internal constant UNLIMITED = type(uint64).max;
 
     uint256 internal constant PPM = 1_000_000;
     uint256 internal constant MAX_ORACLE_SIGNERS = 8;
@@ -107,6 +116,8 @@ contract Governance {
     mapping(uint256 => uint256) public tierMmfPpm;
     /// @notice Shadow of asset weights.
     mapping(uint256 => uint256) public assetWeightPpm;
+    /// @notice Shadow of the portfolio-margin shock per correlation group.
+    mapping(uint256 => uint256) public groupShockPpm;
     uint256 public marketCount;
     uint256 public assetCount;
 
@@ -128,6 +139,18 @@ contract Governance {
                 tierMmfPpm[(m << 8) | t] = g.mmfPpm[m][t];
             }
         }
+        // The risk engine starts from the STF's defaults (RISK_DEFAULTS in sequencer/state/genesis.ts).
+        stfScalar[30] = 10_000;
+        stfScalar[31] = 100_000;
+        stfScalar[32] = 1_000;
+        stfScalar[33] = UNLIMITED;
+        stfScalar[34] = UNLIMITED;
+        stfScalar[35] = 3_600_000;
+        stfScalar[36] = 40_000;
+        stfScalar[37] = 20_000;
+        stfScalar[38] = 500_000;
+        groupShockPpm[0] = 160_000;
+        groupShockPpm[1] = 250_000;
         assetCount = g.assetWeightPpm.length;
         for (uint256 a; a < g.assetWeightPpm.length; ++a) {
             assetWeightPpm[a] = g.assetWeightPpm[a];
@@ -214,6 +237,16 @@ contract Governance {
         if (key == ORACLE_BAND_PPM) return Bound(1, PPM, 100_000);
         if (key == NONCE_WINDOW_MS) return Bound(1_000, 7 * 86_400_000, 86_400_000);
         if (key == ORACLE_THRESHOLD) return Bound(1, MAX_ORACLE_SIGNERS, 1);
+        if (key == 30) return Bound(0, 50_000, 5_000); // liquidation penalty
+        if (key == 31) return Bound(0, PPM, 100_000); // liquidation buffer
+        if (key == 32) return Bound(100, 3_600_000, 60_000); // pacing window
+        // Caps may go from unlimited to any value in one change: a cap only slows liquidations.
+        if (key == 33 || key == 34) return Bound(1, UNLIMITED, UNLIMITED);
+        if (key == 35) return Bound(60_000, 86_400_000, 3_600_000); // funding interval
+        if (key == 36) return Bound(0, 100_000, 10_000); // max funding rate
+        if (key == 37) return Bound(1_000, PPM, 10_000); // portfolio floor
+        if (key == PORTFOLIO_MAINTENANCE_PPM) return Bound(100_000, PPM, 100_000);
+        if (key == GROUP_SHOCK_PPM) return Bound(0, PPM, 50_000);
         revert BadParamUpdate(key, 0);
     }
 
@@ -277,10 +310,21 @@ contract Governance {
     /// @param target Market, asset or signer slot the key addresses.
     /// @param value The 32-byte value, little-endian fields as the STF reads them.
     function updateStfParam(uint16 key, uint16 target, bytes32 value) external onlySelf {
-        if (key >= MAX_ORACLE_AGE_MS && key <= ORACLE_THRESHOLD) {
+        if ((key >= MAX_ORACLE_AGE_MS && key <= ORACLE_THRESHOLD) || (key >= LIQUIDATION_PENALTY_PPM && key <= PORTFOLIO_MAINTENANCE_PPM)) {
             uint256 v = _u(value, 0, 8);
             _check(stfScalar[key], v, stfBounds(key));
             stfScalar[key] = v;
+        } else if (key == GROUP_SHOCK_PPM) {
+            if (target >= CORRELATION_GROUPS) revert BadParamUpdate(key, target);
+            uint256 v = _u(value, 0, 8);
+            _check(groupShockPpm[target], v, stfBounds(key));
+            groupShockPpm[target] = v;
+        } else if (key == MARKET_GROUP) {
+            if (target >= marketCount || _u(value, 0, 8) >= CORRELATION_GROUPS) revert BadParamUpdate(key, target);
+        } else if (key == MARKET_LIQUIDATION_CAP) {
+            if (target >= marketCount || _u(value, 0, 8) == 0) revert BadParamUpdate(key, target);
+        } else if (key == BACKSTOP_ACCOUNT) {
+            // The STF refuses an account that does not exist (the queue item is still consumed).
         } else if (key == ORACLE_SIGNER) {
             if (target >= MAX_ORACLE_SIGNERS) revert BadParamUpdate(key, target);
         } else if (key == MARKET_STATUS) {

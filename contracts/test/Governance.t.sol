@@ -195,6 +195,35 @@ contract GovernanceTest is Setup {
         );
     }
 
+    function test_updateStfParam_riskScalar_succeeds() public {
+        // Liquidation penalty 1% -> 1.5% (15,000 = 0x3a98 little-endian 98 3a), within one 0.5% step.
+        bytes32 value = bytes32(hex"983a");
+        _timelock(abi.encodeCall(Governance.updateStfParam, (30, 0, value)));
+        assertEq(governance.stfScalar(30), 15_000, "shadow");
+    }
+
+    function test_updateStfParam_riskStep_reverts() public {
+        // Max funding rate 4% -> 6% is more than one 1% step.
+        bytes32 value = bytes32(hex"60ea");
+        _expectTimelockRevert(
+            abi.encodeCall(Governance.updateStfParam, (36, 0, value)),
+            abi.encodeWithSelector(Governance.StepTooLarge.selector, 40_000, 60_000, 10_000)
+        );
+    }
+
+    function test_updateStfParam_groupShock_succeeds() public {
+        // Group 1 shock 25% -> 20% (200,000 = 0x030d40).
+        _timelock(abi.encodeCall(Governance.updateStfParam, (39, 1, bytes32(hex"400d03"))));
+        assertEq(governance.groupShockPpm(1), 200_000, "shadow");
+    }
+
+    function test_updateStfParam_badGroup_reverts() public {
+        _expectTimelockRevert(
+            abi.encodeCall(Governance.updateStfParam, (40, 0, bytes32(hex"08"))),
+            abi.encodeWithSelector(Governance.BadParamUpdate.selector, 40, 0)
+        );
+    }
+
     function test_updateStfParam_tier_succeeds() public {
         // BTC tier 0: cap 1,000,000e6 = 0xe8d4a51000, imf 120,000 (0x01d4c0), mmf 60,000 (0xea60).
         bytes32 value = bytes32(hex"0010a5d4e8000000c0d40100_60ea0000_00");
