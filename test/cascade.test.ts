@@ -20,7 +20,7 @@ function checked() {
   };
 }
 
-describe("liquidation cascade: 1,000 accounts, BTC −12% over five minutes with price impact", () => {
+describe("liquidation cascade: 1,000 accounts, BTC −12% over five minutes with price impact", { timeout: 300_000 }, () => {
   it("without pacing: fast liquidation feeds the price impact and the fall deepens", () => {
     const c = checked();
     const { state, ...r } = runCascade({ pacing: false, apply: c.apply });

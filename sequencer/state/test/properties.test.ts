@@ -36,7 +36,7 @@ function replay(steps: Step[]): { receipts: Receipt[]; root: string } {
   return { receipts, root: bytesToHex(commitRoot(state)) };
 }
 
-describe("STF properties", () => {
+describe("STF properties", { timeout: 300_000 }, () => {
   it(`hold over ${SEQUENCES} random sequences of ${OPS_PER_SEQUENCE} operations`, () => {
     const accepted = new Map<string, number>();
     const reasons = new Set<string>();
