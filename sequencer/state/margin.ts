@@ -8,7 +8,7 @@
  * value is size × price / 1e8.
  */
 import { ACCOUNT_PORTFOLIO_MARGIN, CORRELATION_GROUPS, MODE_CROSS, PPM, SIZE_SCALE } from "./constants.js";
-import { abs, divCeil, divFloor, max } from "./math.js";
+import { POW10, abs, divCeil, divFloor, max } from "./math.js";
 import type { AccountState, CrossCache, CrossmarginState, MarginTier, MarketState, Position } from "./state.js";
 
 /** Value of a signed size at `price`, rounded down (a short's liability rounds up). */
@@ -161,7 +161,7 @@ export function collateralValue(state: CrossmarginState, acct: AccountState, now
     if (b === 0n) continue;
     const a = state.assets[i]!;
     if (forInitial && isStale(a.oracleTimestamp, now, state.params.maxOracleAgeMs)) continue;
-    v += divFloor(b * a.oraclePrice * a.weightPpm, 10n ** BigInt(a.decimals) * PPM);
+    v += divFloor(b * a.oraclePrice * a.weightPpm, POW10[a.decimals]! * PPM);
   }
   return v;
 }

@@ -27,3 +27,6 @@ export function min(a: bigint, b: bigint): bigint {
 export function max(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
+
+/** 10^0 … 10^36, so valuation does not exponentiate on the hot path. */
+export const POW10: readonly bigint[] = Array.from({ length: 37 }, (_, i) => 10n ** BigInt(i));

@@ -5,7 +5,7 @@
  */
 import { PPM, SIZE_SCALE } from "./constants.js";
 import { isolatedEquity, markValue, pendingFunding } from "./margin.js";
-import { divCeil, divFloor, min } from "./math.js";
+import { POW10, divCeil, divFloor, min } from "./math.js";
 import type { StfEvent } from "./receipt.js";
 import { type AccountState, type CrossmarginState, setBalance } from "./state.js";
 
@@ -23,7 +23,7 @@ export function netValue(state: CrossmarginState, acct: AccountState): bigint {
   let v = acct.balances[0]!;
   for (let i = 1; i < state.assets.length; i++) {
     const b = acct.balances[i]!;
-    if (b !== 0n) v += divFloor(b * state.assets[i]!.oraclePrice, 10n ** BigInt(state.assets[i]!.decimals));
+    if (b !== 0n) v += divFloor(b * state.assets[i]!.oraclePrice, POW10[state.assets[i]!.decimals]!);
   }
   for (const m of acct.openMarkets) {
     const p = acct.positions[m]!;
@@ -68,7 +68,7 @@ export function settleDebt(state: CrossmarginState, acct: AccountState, now: big
     const held = acct.balances[i]!;
     const a = state.assets[i]!;
     if (held <= 0n || a.oraclePrice <= 0n) continue;
-    const unit = 10n ** BigInt(a.decimals);
+    const unit = POW10[a.decimals]!;
     const seized = min(held, divCeil(debt * unit, a.oraclePrice));
     const value = min(debt, divFloor(seized * a.oraclePrice, unit));
     setBalance(state, acct, i, held - seized);

@@ -18,12 +18,12 @@ export function processDeposit(state: CrossmarginState, op: Deposit, events: Stf
     if (op.account !== state.accounts.length || op.owner === ZERO_ADDRESS) {
       reject("ACCOUNT_MISMATCH", `account ${op.account} is not the next index ${state.accounts.length}`);
     }
-  } else if (acct.owner !== op.owner) {
+  } else if (acct.owner !== op.owner.toLowerCase()) {
     reject("ACCOUNT_MISMATCH", `account ${op.account} is owned by ${acct.owner}`);
   }
   const balance = checkI128((acct?.balances[op.asset] ?? 0n) + op.amount, "balance");
   if (acct === undefined) {
-    acct = new AccountState(op.account, op.owner);
+    acct = new AccountState(op.account, op.owner.toLowerCase() as typeof op.owner);
     state.accounts.push(acct);
     events.push({ kind: "AccountCreated", account: acct.index, owner: acct.owner });
   }
