@@ -20,14 +20,18 @@
  * except for the log2(accounts) path above each touched account.
  */
 import { hashInto } from "@chainsafe/hashtree";
-import { ACCOUNTS_LIMIT_DEPTH, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, ORDER_SLOTS, WITHDRAWALS_LIMIT_DEPTH } from "./constants.js";
+import { ACCOUNTS_LIMIT_DEPTH, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, ORDER_SLOTS, WITHDRAWALS_LIMIT_DEPTH, ZERO_ADDRESS } from "./constants.js";
 import {
   type AccountState,
   type CrossmarginState,
   DIRTY_BALANCES,
   DIRTY_KEYS,
+  DIRTY_ALL,
+  DIRTY_NEW,
   DIRTY_NONCES,
+  DIRTY_ORDERS,
   DIRTY_PACING,
+  DIRTY_POSITIONS,
   type MarketState,
   type Order,
   type Position,
@@ -66,6 +70,8 @@ class Scratch {
 }
 const scratchA = new Scratch();
 const scratchB = new Scratch();
+const scratchC = new Scratch();
+const scratchD = new Scratch();
 const scratchRows = new Scratch();
 
 /**
@@ -111,45 +117,38 @@ export function treeRoot(nodes: Uint8Array): Uint8Array {
 }
 
 /**
- * Re-hashes the paths above the given dirty leaves of many trees of the same size at once.
- * `dirty[k]` lists leaf indices of `trees[k]`, ascending and unique.
+ * Re-hashes the paths above the given dirty leaves (ascending, unique) of a heap tree, one
+ * hasher call per level. PERF: copies go through Int32Array views (node offsets are multiples
+ * of 32), so the hot loop allocates nothing per node.
  */
-export function updateTrees(trees: Uint8Array[], dirty: number[][], leaves: number): void {
-  let cur: number[][] = dirty.map((d) => d.map((i) => i + leaves));
+export function updateTree(nodes: Uint8Array, dirty: number[], leaves: number): void {
+  const words = new Int32Array(nodes.buffer, nodes.byteOffset, nodes.length >>> 2);
+  const cur = new Int32Array(dirty.length);
+  let n = 0;
+  for (const i of dirty) cur[n++] = i + leaves;
   for (let level = leaves; level > 1; level >>>= 1) {
-    let total = 0;
-    const next: number[][] = new Array(cur.length);
-    for (let k = 0; k < cur.length; k++) {
-      const gs = cur[k]!;
-      const parents: number[] = [];
-      for (let j = 0; j < gs.length; j++) {
-        const p = gs[j]! >>> 1;
-        if (parents.length === 0 || parents[parents.length - 1] !== p) parents.push(p);
-      }
-      next[k] = parents;
-      total += parents.length;
+    // Parents of the current level, deduplicated (the list is ascending).
+    let parents = 0;
+    for (let j = 0; j < n; j++) {
+      const p = cur[j]! >>> 1;
+      if (parents === 0 || cur[parents - 1] !== p) cur[parents++] = p;
     }
-    if (total === 0) return;
-    const input = scratchA.take(total * 64);
-    let off = 0;
-    for (let k = 0; k < next.length; k++) {
-      const t = trees[k]!;
-      for (const p of next[k]!) {
-        input.set(t.subarray(p * 64, p * 64 + 64), off);
-        off += 64;
-      }
+    n = parents;
+    const input = scratchA.take(n * 64);
+    const inWords = new Int32Array(input.buffer, 0, n * 16);
+    for (let j = 0; j < n; j++) {
+      const src = cur[j]! * 16; // children 2p, 2p+1 start at word 16p
+      const dst = j * 16;
+      for (let w = 0; w < 16; w++) inWords[dst + w] = words[src + w]!;
     }
-    const output = scratchB.take(total * 32);
-    hashBlocks(input.subarray(0, total * 64), output.subarray(0, total * 32));
-    off = 0;
-    for (let k = 0; k < next.length; k++) {
-      const t = trees[k]!;
-      for (const p of next[k]!) {
-        t.set(output.subarray(off, off + 32), p * 32);
-        off += 32;
-      }
+    const output = scratchB.take(n * 32);
+    hashBlocks(input.subarray(0, n * 64), output.subarray(0, n * 32));
+    const outWords = new Int32Array(output.buffer, 0, n * 8);
+    for (let j = 0; j < n; j++) {
+      const dst = cur[j]! * 8;
+      const src = j * 8;
+      for (let w = 0; w < 8; w++) words[dst + w] = outWords[src + w]!;
     }
-    cur = next;
   }
 }
 
@@ -185,7 +184,7 @@ export class ListTree {
   }
 
   update(sortedDirty: number[]): void {
-    updateTrees([this.nodes], [sortedDirty], this.capacity);
+    updateTree(this.nodes, sortedDirty, this.capacity);
   }
 
   root(length: number): Uint8Array {
@@ -199,6 +198,68 @@ export function mixInLength(root: Uint8Array, length: number): Uint8Array {
   const len = new Uint8Array(32);
   new DataView(len.buffer).setBigUint64(0, BigInt(length), true);
   return hash64(root, len);
+}
+
+/**
+ * Roots of many sparse 64-slot vectors at once. Each job lists its occupied slots (ascending)
+ * with their leaf roots at `leafRoots[32·k]`, k counting across jobs; every other slot is the
+ * empty container, whose subtree at height h is ZERO_HASHES[3 + h]. Only the paths above
+ * occupied slots are hashed, level by level for all jobs together.
+ */
+function sparseVectorRoots(jobs: number[][], leafRoots: Uint8Array, depth: number, out: Uint8Array): void {
+  let total = 0;
+  for (const j of jobs) total += j.length;
+  let g = new Int32Array(total);
+  let vals = scratchC.take(total * 32);
+  vals.set(leafRoots.subarray(0, total * 32));
+  const counts = new Int32Array(jobs.length);
+  let k = 0;
+  jobs.forEach((slots, i) => {
+    counts[i] = slots.length;
+    for (const s of slots) g[k++] = (1 << depth) + s;
+  });
+  for (let h = 0; h < depth; h++) {
+    const zero = ZERO_HASHES[3 + h]!;
+    const input = scratchA.take(total * 64);
+    let parents = 0;
+    let read = 0;
+    const nextCounts = new Int32Array(jobs.length);
+    const nextG = new Int32Array(total);
+    for (let i = 0; i < jobs.length; i++) {
+      const end = read + counts[i]!;
+      while (read < end) {
+        const node = g[read]!;
+        const off = parents * 64;
+        if ((node & 1) === 0) {
+          input.set(vals.subarray(read * 32, read * 32 + 32), off);
+          if (read + 1 < end && g[read + 1] === node + 1) {
+            input.set(vals.subarray((read + 1) * 32, (read + 2) * 32), off + 32);
+            read += 2;
+          } else {
+            input.set(zero, off + 32);
+            read += 1;
+          }
+        } else {
+          input.set(zero, off);
+          input.set(vals.subarray(read * 32, read * 32 + 32), off + 32);
+          read += 1;
+        }
+        nextG[parents++] = node >>> 1;
+        nextCounts[i]!++;
+      }
+    }
+    const next = (vals === scratchC.buf ? scratchD : scratchC).take(parents * 32);
+    hashBlocks(input.subarray(0, parents * 64), next.subarray(0, parents * 32));
+    vals = next;
+    g = nextG;
+    counts.set(nextCounts);
+    total = parents;
+  }
+  let read = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    if (counts[i] === 0) out.set(ZERO_HASHES[3 + depth]!, i * 32);
+    else out.set(vals.subarray(read * 32, read * 32 + 32), i * 32), read++;
+  }
 }
 
 // ─── Chunk packing ───────────────────────────────────────────────────────────────────
@@ -231,18 +292,26 @@ function packOrder(view: DataView, off: number, o: Order): void {
   putU64(view, off + 224, o.nonce);
 }
 
-/** Root of an all-zero container of 8 chunks: the empty position and the empty order. */
-const EMPTY_SLOT_ROOT = ZERO_HASHES[3]!;
-const EMPTY_SLOTS_TREE = newTree(ORDER_SLOTS, EMPTY_SLOT_ROOT);
-const EMPTY_POSITIONS_TREE = newTree(MAX_MARKETS, EMPTY_SLOT_ROOT);
-
 // ─── Commit ─────────────────────────────────────────────────────────────────────────
+
+/** Per-account roots kept in shared buffers (one ArrayBuffer for all accounts, not one each). */
+const PART_BALANCES = 0;
+const PART_NONCES = 1;
+const PART_KEYS = 2;
+const PART_PACING = 3;
+const PART_POSITIONS = 4;
+const PART_ORDERS = 5;
+const PARTS = 6;
 
 interface MerkleCache {
   accounts: ListTree;
   withdrawals: ListTree;
   /** Tree over the markets list's 64 element roots. */
   markets: Uint8Array;
+  /** PARTS roots per account, 32 bytes each, indexed by account. */
+  parts: Uint8Array;
+  /** Each account's owner as a chunk (20 bytes, zero padded), indexed by account. */
+  owners: Uint8Array;
 }
 
 function cacheOf(state: CrossmarginState): MerkleCache {
@@ -251,10 +320,18 @@ function cacheOf(state: CrossmarginState): MerkleCache {
       accounts: new ListTree(ACCOUNTS_LIMIT_DEPTH),
       withdrawals: new ListTree(WITHDRAWALS_LIMIT_DEPTH),
       markets: newTree(MAX_MARKETS, ZERO_HASHES[0]!),
+      parts: new Uint8Array(0),
+      owners: new Uint8Array(0),
     };
     state.merkle = c;
     // A state built outside the setters (snapshot, genesis) is hashed whole at first commit.
-    for (const a of state.accounts) markAllDirty(state, a);
+    for (const a of state.accounts) {
+      a.dirtyParts = DIRTY_ALL;
+      if (!a.inDirtyList) {
+        a.inDirtyList = true;
+        state.dirtyAccounts.push(a);
+      }
+    }
     state.withdrawalsCommitted = 0;
     for (const m of state.markets) {
       m.root = null;
@@ -264,30 +341,16 @@ function cacheOf(state: CrossmarginState): MerkleCache {
   return state.merkle as MerkleCache;
 }
 
-function markAllDirty(state: CrossmarginState, a: AccountState): void {
-  a.dirtyParts = 0xff;
-  a.dirtyPositions = [];
-  a.dirtyOrders = [];
-  for (let i = 0; i < MAX_MARKETS; i++) if (a.positions[i] !== null) a.dirtyPositions.push(i);
-  for (let i = 0; i < ORDER_SLOTS; i++) if (a.orders[i] !== null) a.dirtyOrders.push(i);
-  if (!a.inDirtyList) {
-    a.inDirtyList = true;
-    state.dirtyAccounts.push(a);
-  }
+function grow(buf: Uint8Array, bytes: number): Uint8Array {
+  if (buf.length >= bytes) return buf;
+  const next = new Uint8Array(Math.max(bytes, buf.length * 2, 1 << 16));
+  next.set(buf);
+  return next;
 }
 
-const seen = new Uint8Array(Math.max(MAX_MARKETS, ORDER_SLOTS));
-function uniqueSorted(list: number[]): number[] {
-  const out: number[] = [];
-  for (const i of list) {
-    if (seen[i] === 0) {
-      seen[i] = 1;
-      out.push(i);
-    }
-  }
-  for (const i of out) seen[i] = 0;
-  return out.sort((a, b) => a - b);
-}
+/** Roots of the parts of an account nobody has touched: the same for every new account. */
+const EMPTY_KEYS_ROOT = ZERO_HASHES[3]!; // 4 keys × (zero key, zero expiry)
+const EMPTY_PACING_ROOT = ZERO_HASHES[1]!;
 
 /**
  * Brings every cached root up to date with the state and returns the state root.
@@ -302,81 +365,77 @@ export function commitRoot(state: CrossmarginState): Uint8Array {
 function commitAccounts(state: CrossmarginState, cache: MerkleCache): void {
   const dirty = state.dirtyAccounts;
   if (dirty.length === 0) return;
+  cache.parts = grow(cache.parts, state.accounts.length * PARTS * 32);
+  cache.owners = grow(cache.owners, state.accounts.length * 32);
+  const parts = cache.parts;
 
-  // Stage 1: every touched position and order slot (8-chunk containers), all accounts at once.
-  const posSlots: number[][] = [];
-  const ordSlots: number[][] = [];
+  // Stage 1: the leaf containers (8 chunks) of every occupied slot of every account whose
+  // positions or orders changed, all at once; then their sparse 64-slot vectors.
+  const posJobs: number[][] = [];
+  const posAccts: AccountState[] = [];
+  const ordJobs: number[][] = [];
+  const ordAccts: AccountState[] = [];
   let rows = 0;
   for (const a of dirty) {
-    const ps = uniqueSorted(a.dirtyPositions);
-    const os = uniqueSorted(a.dirtyOrders);
-    posSlots.push(ps);
-    ordSlots.push(os);
-    rows += ps.length + os.length;
-  }
-  const rowBuf = scratchRows.take(rows * 256);
-  rowBuf.fill(0, 0, rows * 256);
-  const view = new DataView(rowBuf.buffer, rowBuf.byteOffset);
-  let r = 0;
-  for (let k = 0; k < dirty.length; k++) {
-    const a = dirty[k]!;
-    for (const m of posSlots[k]!) {
-      const p = a.positions[m];
-      if (p) packPosition(view, r * 256, p);
-      r++;
+    if (a.dirtyParts & DIRTY_POSITIONS) {
+      const slots = a.openMarkets as number[];
+      posJobs.push(slots);
+      posAccts.push(a);
+      rows += slots.length;
     }
-    for (const s of ordSlots[k]!) {
-      const o = a.orders[s];
-      if (o) packOrder(view, r * 256, o);
-      r++;
+    if (a.dirtyParts & DIRTY_ORDERS) {
+      const slots: number[] = [];
+      for (let i = 0; i < ORDER_SLOTS; i++) if (a.orders[i] !== null) slots.push(i);
+      ordJobs.push(slots);
+      ordAccts.push(a);
+      rows += slots.length;
     }
   }
-  const slotRoots = merkleizeRows(rowBuf, rows, 8);
-  const trees: Uint8Array[] = [];
-  const treeDirty: number[][] = [];
-  r = 0;
-  for (let k = 0; k < dirty.length; k++) {
-    const a = dirty[k]!;
-    const ps = posSlots[k]!;
-    if (ps.length > 0) {
-      a.positionTree ??= EMPTY_POSITIONS_TREE.slice();
-      for (const m of ps) a.positionTree.set(slotRoots.subarray(r * 32, r * 32 + 32), (MAX_MARKETS + m) * 32), r++;
-      trees.push(a.positionTree);
-      treeDirty.push(ps);
-    }
-    const os = ordSlots[k]!;
-    if (os.length > 0) {
-      a.orderTree ??= EMPTY_SLOTS_TREE.slice();
-      for (const s of os) a.orderTree.set(slotRoots.subarray(r * 32, r * 32 + 32), (ORDER_SLOTS + s) * 32), r++;
-      trees.push(a.orderTree);
-      treeDirty.push(os);
-    }
-    a.dirtyPositions = [];
-    a.dirtyOrders = [];
+  if (rows > 0 || posJobs.length + ordJobs.length > 0) {
+    const rowBuf = scratchRows.take(rows * 256);
+    rowBuf.fill(0, 0, rows * 256);
+    const view = new DataView(rowBuf.buffer, rowBuf.byteOffset);
+    let r = 0;
+    posJobs.forEach((slots, i) => {
+      for (const m of slots) packPosition(view, r++ * 256, posAccts[i]!.positions[m]!);
+    });
+    ordJobs.forEach((slots, i) => {
+      for (const s of slots) packOrder(view, r++ * 256, ordAccts[i]!.orders[s]!);
+    });
+    const leafRoots = merkleizeRows(rowBuf, rows, 8);
+    // Both vectors are 64 slots (MAX_MARKETS === ORDER_SLOTS): one batch.
+    const jobs = [...posJobs, ...ordJobs];
+    const roots = new Uint8Array(jobs.length * 32);
+    sparseVectorRoots(jobs, leafRoots, 6, roots);
+    posAccts.forEach((a, i) => parts.set(roots.subarray(i * 32, i * 32 + 32), (a.index * PARTS + PART_POSITIONS) * 32));
+    ordAccts.forEach((a, i) => {
+      const k = posAccts.length + i;
+      parts.set(roots.subarray(k * 32, k * 32 + 32), (a.index * PARTS + PART_ORDERS) * 32);
+    });
   }
-  // Stage 2: the 64-slot vectors above them (MAX_MARKETS === ORDER_SLOTS: one batch).
-  updateTrees(trees, treeDirty, ORDER_SLOTS);
 
-  // Stage 3: balances (2 chunks) and nonces (4 chunks) per account, batched; keys directly.
-  commitSmallParts(dirty);
+  // Stage 2: balances (2 chunks) and nonces (4 chunks) per account, batched; keys and
+  // pacing directly (rare), or their constant empty roots.
+  commitSmallParts(dirty, parts, cache.owners);
 
-  // Stage 4: the account containers (7 fields, 8 chunks).
+  // Stage 3: the account containers (8 fields, 8 chunks).
   const acctBuf = scratchRows.take(dirty.length * 256);
-  acctBuf.fill(0, 0, dirty.length * 256);
+  const owners = cache.owners;
+  const view = new DataView(acctBuf.buffer, acctBuf.byteOffset);
   for (let k = 0; k < dirty.length; k++) {
     const a = dirty[k]!;
     const off = k * 256;
-    hexToBytesInto(a.owner, acctBuf, off);
-    new DataView(acctBuf.buffer, acctBuf.byteOffset).setBigUint64(off + 32, a.flags, true);
-    const parts = a.partRoots!;
-    acctBuf.set(parts.subarray(0, 96), off + 64);
-    acctBuf.set(a.positionTree ? treeRoot(a.positionTree) : treeRoot(EMPTY_POSITIONS_TREE), off + 160);
-    acctBuf.set(a.orderTree ? treeRoot(a.orderTree) : treeRoot(EMPTY_SLOTS_TREE), off + 192);
-    acctBuf.set(parts.subarray(96, 128), off + 224);
+    const base = a.index * PARTS * 32;
+    acctBuf.set(owners.subarray(a.index * 32, a.index * 32 + 32), off);
+    acctBuf.fill(0, off + 32, off + 64);
+    view.setBigUint64(off + 32, a.flags, true);
+    acctBuf.set(parts.subarray(base, base + 96), off + 64); // balances, nonces, keys
+    acctBuf.set(parts.subarray(base + PART_POSITIONS * 32, base + PART_POSITIONS * 32 + 64), off + 160); // positions, orders
+    acctBuf.set(parts.subarray(base + PART_PACING * 32, base + PART_PACING * 32 + 32), off + 224);
   }
   const acctRoots = merkleizeRows(acctBuf, dirty.length, 8);
 
-  // Stage 5: the accounts list tree.
+  // Stage 4: the accounts list tree.
   const tree = cache.accounts;
   tree.ensure(state.accounts.length);
   const indices: number[] = new Array(dirty.length);
@@ -392,22 +451,35 @@ function commitAccounts(state: CrossmarginState, cache: MerkleCache): void {
   dirty.length = 0;
 }
 
-function commitSmallParts(dirty: AccountState[]): void {
+function commitSmallParts(dirty: AccountState[], parts: Uint8Array, owners: Uint8Array): void {
   const bal: AccountState[] = [];
   const non: AccountState[] = [];
   for (const a of dirty) {
-    a.partRoots ??= new Uint8Array(128);
-    if (a.dirtyParts & DIRTY_BALANCES) bal.push(a);
-    if (a.dirtyParts & DIRTY_NONCES) non.push(a);
-    if (a.dirtyParts & DIRTY_KEYS) a.partRoots.set(sessionKeysRoot(a), 64);
-    if (a.dirtyParts & DIRTY_PACING) a.partRoots.set(hash64(chunkU64(a.pacing.windowStart), chunkU64(a.pacing.liquidatedInWindow)), 96);
+    const base = a.index * PARTS * 32;
+    const d = a.dirtyParts;
+    if (d & DIRTY_NEW) {
+      owners.fill(0, a.index * 32, a.index * 32 + 32);
+      hexToBytesInto(a.owner, owners, a.index * 32);
+    }
+    if (d & DIRTY_BALANCES) bal.push(a);
+    if (d & DIRTY_NONCES) non.push(a);
+    if (d & DIRTY_KEYS) parts.set(a.sessionKeys.every((k) => k.expiry === 0n && k.key === ZERO_ADDRESS) ? EMPTY_KEYS_ROOT : sessionKeysRoot(a), base + PART_KEYS * 32);
+    if (d & DIRTY_PACING) {
+      const p = a.pacing;
+      parts.set(p.windowStart === 0n && p.liquidatedInWindow === 0n ? EMPTY_PACING_ROOT : hash64(chunkU64(p.windowStart), chunkU64(p.liquidatedInWindow)), base + PART_PACING * 32);
+    }
+    // An account that never held a position or order has the empty vectors' roots.
+    if (d & DIRTY_NEW) {
+      if (!(d & DIRTY_POSITIONS)) parts.set(ZERO_HASHES[9]!, base + PART_POSITIONS * 32);
+      if (!(d & DIRTY_ORDERS)) parts.set(ZERO_HASHES[9]!, base + PART_ORDERS * 32);
+    }
   }
   if (bal.length > 0) {
     const buf = scratchRows.take(bal.length * 64);
     const v = new DataView(buf.buffer, buf.byteOffset);
     for (let k = 0; k < bal.length; k++) for (let i = 0; i < MAX_ASSETS; i++) putU128(v, k * 64 + i * 16, bal[k]!.balances[i]!);
     const roots = merkleizeRows(buf, bal.length, 2);
-    for (let k = 0; k < bal.length; k++) bal[k]!.partRoots!.set(roots.subarray(k * 32, k * 32 + 32), 0);
+    for (let k = 0; k < bal.length; k++) parts.set(roots.subarray(k * 32, k * 32 + 32), (bal[k]!.index * PARTS + PART_BALANCES) * 32);
   }
   if (non.length > 0) {
     const buf = scratchRows.take(non.length * 128);
@@ -417,7 +489,7 @@ function commitSmallParts(dirty: AccountState[]): void {
       for (let i = 0; i < ns.length; i++) putU64(v, k * 128 + i * 8, ns[i]!);
     }
     const roots = merkleizeRows(buf, non.length, 4);
-    for (let k = 0; k < non.length; k++) non[k]!.partRoots!.set(roots.subarray(k * 32, k * 32 + 32), 32);
+    for (let k = 0; k < non.length; k++) parts.set(roots.subarray(k * 32, k * 32 + 32), (non[k]!.index * PARTS + PART_NONCES) * 32);
   }
 }
 

@@ -114,6 +114,23 @@ export const DIRTY_BALANCES = 2;
 export const DIRTY_NONCES = 4;
 export const DIRTY_KEYS = 8;
 export const DIRTY_PACING = 16;
+export const DIRTY_POSITIONS = 32;
+export const DIRTY_ORDERS = 64;
+/** Set until the account's first commit (its owner bytes are cached then). */
+export const DIRTY_NEW = 128;
+export const DIRTY_ALL = 255;
+
+// PERF: a million accounts mostly never trade. Their slot arrays, nonces and keys start as
+// these shared, frozen empties and are copied on first write (setters below), which saves
+// ~1.5 KB and four heap objects per idle account and keeps full GCs short.
+const EMPTY_POSITIONS: readonly (Position | null)[] = Object.freeze(new Array<Position | null>(MAX_MARKETS).fill(null));
+const EMPTY_ORDERS: readonly (Order | null)[] = Object.freeze(new Array<Order | null>(ORDER_SLOTS).fill(null));
+const EMPTY_NONCES: readonly bigint[] = Object.freeze(new Array<bigint>(NONCE_WINDOW).fill(0n));
+const EMPTY_KEYS: readonly SessionKey[] = Object.freeze(
+  Array.from({ length: SESSION_KEYS }, () => Object.freeze({ key: ZERO_ADDRESS as Hex, expiry: 0n })),
+);
+const NO_MARKETS: readonly number[] = Object.freeze([]);
+const ZERO_PACING = Object.freeze({ windowStart: 0n, liquidatedInWindow: 0n });
 
 /** Cross-margin aggregates cached per account (margin.ts). */
 export interface CrossCache {
@@ -130,29 +147,25 @@ export interface CrossCache {
 export class AccountState {
   flags = 0n;
   readonly balances: bigint[] = new Array<bigint>(MAX_ASSETS).fill(0n);
-  readonly nonces: bigint[] = new Array<bigint>(NONCE_WINDOW).fill(0n);
-  readonly sessionKeys: SessionKey[] = Array.from({ length: SESSION_KEYS }, () => ({ key: ZERO_ADDRESS, expiry: 0n }));
-  /** One slot per market; null is the zero position (isolated, flat). Sparse by design. */
-  readonly positions: (Position | null)[] = new Array(MAX_MARKETS).fill(null);
-  readonly orders: (Order | null)[] = new Array(ORDER_SLOTS).fill(null);
+  /** The NONCE_WINDOW highest nonces used (write with `useNonceSlot`). */
+  nonces: readonly bigint[] = EMPTY_NONCES;
+  /** Write with `setSessionKey`. */
+  sessionKeys: readonly SessionKey[] = EMPTY_KEYS;
+  /** One slot per market; null is the zero position (isolated, flat). Write with `setPosition`. */
+  positions: readonly (Position | null)[] = EMPTY_POSITIONS;
+  /** Write with `setOrder`. */
+  orders: readonly (Order | null)[] = EMPTY_ORDERS;
   /** Markets with a non-null position, ascending (bounded by MAX_MARKETS). */
-  readonly openMarkets: number[] = [];
+  openMarkets: readonly number[] = NO_MARKETS;
 
-  /** Liquidation pacing: start of the window and notional liquidated in it. */
-  pacing = { windowStart: 0n, liquidatedInWindow: 0n };
+  /** Liquidation pacing: start of the window and notional liquidated in it (replace, don't mutate). */
+  pacing: { readonly windowStart: bigint; readonly liquidatedInWindow: bigint } = ZERO_PACING;
 
   crossCache: CrossCache | null = null;
 
-  // Merkle caches (merkle.ts). Not part of the state's meaning.
-  dirtyParts = DIRTY_HEADER | DIRTY_BALANCES | DIRTY_NONCES | DIRTY_KEYS | DIRTY_PACING;
-  dirtyPositions: number[] = [];
-  dirtyOrders: number[] = [];
+  // Merkle bookkeeping (merkle.ts). Not part of the state's meaning.
+  dirtyParts = DIRTY_ALL;
   inDirtyList = false;
-  /** Roots of balances, nonces, session keys, pacing (4 × 32 bytes), set by merkle.ts. */
-  partRoots: Uint8Array | null = null;
-  /** Heap-ordered Merkle trees over the position and order slots, allocated on first use. */
-  positionTree: Uint8Array | null = null;
-  orderTree: Uint8Array | null = null;
 
   constructor(
     readonly index: number,
@@ -221,24 +234,37 @@ export function setPosition(state: CrossmarginState, acct: AccountState, market:
     pos === null ||
     (pos.size === 0n && pos.entryNotional === 0n && pos.lastFundingIndex === 0n && pos.isolatedMargin === 0n && pos.marginMode === 0);
   const had = acct.positions[market] !== null;
-  acct.positions[market] = isZero ? null : pos;
+  if (acct.positions === EMPTY_POSITIONS) acct.positions = EMPTY_POSITIONS.slice();
+  (acct.positions as (Position | null)[])[market] = isZero ? null : pos;
   if (had !== !isZero) {
-    const i = acct.openMarkets.indexOf(market);
-    if (isZero) acct.openMarkets.splice(i, 1);
-    else {
-      let j = 0;
-      while (j < acct.openMarkets.length && acct.openMarkets[j]! < market) j++;
-      acct.openMarkets.splice(j, 0, market);
-    }
+    const open = acct.openMarkets.filter((m) => m !== market);
+    if (!isZero) open.push(market);
+    acct.openMarkets = open.sort((a, b) => a - b);
   }
-  acct.dirtyPositions.push(market);
-  touchAccount(state, acct);
+  markAccountPart(state, acct, DIRTY_POSITIONS);
 }
 
 export function setOrder(state: CrossmarginState, acct: AccountState, slot: number, order: Order | null): void {
-  acct.orders[slot] = order;
-  acct.dirtyOrders.push(slot);
-  touchAccount(state, acct);
+  if (acct.orders === EMPTY_ORDERS) acct.orders = EMPTY_ORDERS.slice();
+  (acct.orders as (Order | null)[])[slot] = order;
+  markAccountPart(state, acct, DIRTY_ORDERS);
+}
+
+export function setNonce(state: CrossmarginState, acct: AccountState, slot: number, nonce: bigint): void {
+  if (acct.nonces === EMPTY_NONCES) acct.nonces = EMPTY_NONCES.slice();
+  (acct.nonces as bigint[])[slot] = nonce;
+  markAccountPart(state, acct, DIRTY_NONCES);
+}
+
+export function setSessionKey(state: CrossmarginState, acct: AccountState, slot: number, key: SessionKey): void {
+  if (acct.sessionKeys === EMPTY_KEYS) acct.sessionKeys = EMPTY_KEYS.slice();
+  (acct.sessionKeys as SessionKey[])[slot] = key;
+  markAccountPart(state, acct, DIRTY_KEYS);
+}
+
+export function setPacing(state: CrossmarginState, acct: AccountState, windowStart: bigint, liquidatedInWindow: bigint): void {
+  acct.pacing = { windowStart, liquidatedInWindow };
+  markAccountPart(state, acct, DIRTY_PACING);
 }
 
 export function markMarket(market: MarketState, tiersChanged = false): void {

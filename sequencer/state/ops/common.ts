@@ -4,7 +4,7 @@ import type { OpContext } from "../context.js";
 import { isStale } from "../margin.js";
 import type { SignedOp } from "../ops.js";
 import { reject } from "../reasons.js";
-import { type AccountState, type CrossmarginState, DIRTY_NONCES, type MarketState, markAccountPart } from "../state.js";
+import { type AccountState, type CrossmarginState, type MarketState, setNonce } from "../state.js";
 
 export function getAccount(state: CrossmarginState, index: number): AccountState {
   return state.accounts[index] ?? reject("ACCOUNT_UNKNOWN", `account ${index}`);
@@ -55,8 +55,7 @@ export function checkNonce(state: CrossmarginState, acct: AccountState, nonce: b
 }
 
 export function useNonce(state: CrossmarginState, acct: AccountState, slot: number, nonce: bigint): void {
-  acct.nonces[slot] = nonce;
-  markAccountPart(state, acct, DIRTY_NONCES);
+  setNonce(state, acct, slot, nonce);
 }
 
 export function isMarketStale(state: CrossmarginState, market: MarketState, now: bigint): boolean {

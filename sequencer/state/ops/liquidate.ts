@@ -6,7 +6,7 @@ import type { Liquidate } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
 import { insuranceAvailable, isFlat, liquidationPenalty, netValue, settleDebt, sizeWithinCap, windowStart } from "../risk.js";
-import { type AccountState, type CrossmarginState, DIRTY_PACING, type Position, markAccountPart, markMarket, setOrder } from "../state.js";
+import { type AccountState, type CrossmarginState, type Position, markMarket, setOrder, setPacing } from "../state.js";
 import { authorize, checkNonce, getAccount, getMarket, isMarketStale, useNonce } from "./common.js";
 import { openInterestAfter } from "./openInterest.js";
 import { commitTrade, planTrade } from "./tradePlan.js";
@@ -121,8 +121,7 @@ export function processLiquidate(state: CrossmarginState, op: Liquidate, ctx: Op
   market.pacingWindowStart = ws;
   market.liquidatedInWindow = marketUsed + liquidated;
   markMarket(market);
-  target.pacing = { windowStart: ws, liquidatedInWindow: accountUsed + liquidated };
-  markAccountPart(state, target, DIRTY_PACING);
+  setPacing(state, target, ws, accountUsed + liquidated);
   state.topDirty = true;
   settleDebt(state, target, now, events);
 }

@@ -3,7 +3,7 @@ import type { OpContext } from "../context.js";
 import type { GrantSessionKey, RevokeSessionKey } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
-import { type CrossmarginState, DIRTY_KEYS, markAccountPart } from "../state.js";
+import { type CrossmarginState, setSessionKey } from "../state.js";
 import { authorize, checkNonce, useNonce } from "./common.js";
 
 /**
@@ -20,8 +20,7 @@ export function processGrantSessionKey(state: CrossmarginState, op: GrantSession
   if (slot < 0) reject("SESSION_KEYS_FULL");
 
   useNonce(state, acct, nonceSlot, op.nonce);
-  acct.sessionKeys[slot] = { key: op.key, expiry: op.expiry };
-  markAccountPart(state, acct, DIRTY_KEYS);
+  setSessionKey(state, acct, slot, { key: op.key, expiry: op.expiry });
   events.push({ kind: "SessionKeyGranted", account: acct.index, key: op.key, expiry: op.expiry });
 }
 
@@ -32,7 +31,6 @@ export function processRevokeSessionKey(state: CrossmarginState, op: RevokeSessi
   if (slot < 0) reject("SESSION_KEY_NOT_FOUND");
 
   useNonce(state, acct, nonceSlot, op.nonce);
-  acct.sessionKeys[slot] = { key: ZERO_ADDRESS, expiry: 0n };
-  markAccountPart(state, acct, DIRTY_KEYS);
+  setSessionKey(state, acct, slot, { key: ZERO_ADDRESS, expiry: 0n });
   events.push({ kind: "SessionKeyRevoked", account: acct.index, key: op.key });
 }
