@@ -60,6 +60,20 @@ export function hash64(a: Uint8Array, b: Uint8Array): Uint8Array {
 export const ZERO_HASHES: Uint8Array[] = [new Uint8Array(32)];
 for (let i = 1; i <= 64; i++) ZERO_HASHES.push(hash64(ZERO_HASHES[i - 1]!, ZERO_HASHES[i - 1]!));
 
+/**
+ * Copies `words` 32-bit words between two byte buffers at word-aligned byte offsets.
+ * PERF: avoids a `subarray` view object per 32-byte node on the commit's hot loops.
+ */
+function copyWords(src: Int32Array, srcByte: number, dst: Int32Array, dstByte: number, words: number): void {
+  const s = srcByte >>> 2;
+  const d = dstByte >>> 2;
+  for (let w = 0; w < words; w++) dst[d + w] = src[s + w]!;
+}
+// SAFETY: word copies and the flags write below assume a little-endian host (SSZ is
+// little-endian); every platform Node ships for is, but refuse to run anywhere else.
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error("crossmargin's state root needs a little-endian host");
+const wordsOf = (b: Uint8Array): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+
 /** Growable scratch buffers for batched hashing (ping-pong: hashInto must not alias). */
 class Scratch {
   buf = new Uint8Array(1 << 16);
@@ -219,8 +233,10 @@ function sparseVectorRoots(jobs: number[][], leafRoots: Uint8Array, depth: numbe
     for (const s of slots) g[k++] = (1 << depth) + s;
   });
   for (let h = 0; h < depth; h++) {
-    const zero = ZERO_HASHES[3 + h]!;
+    const zeroW = wordsOf(ZERO_HASHES[3 + h]!);
     const input = scratchA.take(total * 64);
+    const inW = wordsOf(input);
+    const valW = wordsOf(vals);
     let parents = 0;
     let read = 0;
     const nextCounts = new Int32Array(jobs.length);
@@ -231,17 +247,17 @@ function sparseVectorRoots(jobs: number[][], leafRoots: Uint8Array, depth: numbe
         const node = g[read]!;
         const off = parents * 64;
         if ((node & 1) === 0) {
-          input.set(vals.subarray(read * 32, read * 32 + 32), off);
+          copyWords(valW, read * 32, inW, off, 8);
           if (read + 1 < end && g[read + 1] === node + 1) {
-            input.set(vals.subarray((read + 1) * 32, (read + 2) * 32), off + 32);
+            copyWords(valW, (read + 1) * 32, inW, off + 32, 8);
             read += 2;
           } else {
-            input.set(zero, off + 32);
+            copyWords(zeroW, 0, inW, off + 32, 8);
             read += 1;
           }
         } else {
-          input.set(zero, off);
-          input.set(vals.subarray(read * 32, read * 32 + 32), off + 32);
+          copyWords(zeroW, 0, inW, off, 8);
+          copyWords(valW, read * 32, inW, off + 32, 8);
           read += 1;
         }
         nextG[parents++] = node >>> 1;
@@ -420,18 +436,21 @@ function commitAccounts(state: CrossmarginState, cache: MerkleCache): void {
 
   // Stage 3: the account containers (8 fields, 8 chunks).
   const acctBuf = scratchRows.take(dirty.length * 256);
-  const owners = cache.owners;
-  const view = new DataView(acctBuf.buffer, acctBuf.byteOffset);
+  const acctW = wordsOf(acctBuf);
+  const ownersW = wordsOf(cache.owners);
+  const partsW = wordsOf(parts);
   for (let k = 0; k < dirty.length; k++) {
     const a = dirty[k]!;
     const off = k * 256;
     const base = a.index * PARTS * 32;
-    acctBuf.set(owners.subarray(a.index * 32, a.index * 32 + 32), off);
-    acctBuf.fill(0, off + 32, off + 64);
-    view.setBigUint64(off + 32, a.flags, true);
-    acctBuf.set(parts.subarray(base, base + 96), off + 64); // balances, nonces, keys
-    acctBuf.set(parts.subarray(base + PART_POSITIONS * 32, base + PART_POSITIONS * 32 + 64), off + 160); // positions, orders
-    acctBuf.set(parts.subarray(base + PART_PACING * 32, base + PART_PACING * 32 + 32), off + 224);
+    copyWords(ownersW, a.index * 32, acctW, off, 8);
+    const flags = BigInt.asUintN(64, a.flags);
+    acctW[(off + 32) >>> 2] = Number(flags & 0xffffffffn) | 0;
+    acctW[(off + 36) >>> 2] = Number(flags >> 32n) | 0;
+    for (let w = (off + 40) >>> 2; w < (off + 64) >>> 2; w++) acctW[w] = 0;
+    copyWords(partsW, base, acctW, off + 64, 24); // balances, nonces, keys
+    copyWords(partsW, base + PART_POSITIONS * 32, acctW, off + 160, 16); // positions, orders
+    copyWords(partsW, base + PART_PACING * 32, acctW, off + 224, 8);
   }
   const acctRoots = merkleizeRows(acctBuf, dirty.length, 8);
 
