@@ -7,19 +7,20 @@
  * from the throughput figures and measured on their own. Rates are one core. The
  * root benches run in child processes (bench/root.ts), one per state size.
  *
- * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots; none
+ * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1; none
  * runs all. The sha256 ceiling always runs (other rows are read against it).
  *
  * Environment: BENCH_LARGE_ACCOUNTS (default 1,000,000) sizes the large root bench; a
  * value other than a million writes entries named after it (e.g. `_100k`), not `_1m`.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashInto } from "@chainsafe/hashtree";
 import { applyOp, createGenesisState, stateRoot, type CrossmarginState } from "../sequencer/state/index.js";
 import { Nonces, placeCrossingPairs } from "./fixtures.js";
+import { gasEntries } from "../contracts/script/gas-to-bench.js";
 import { riskBench } from "./risk.js";
 import { MARKET_MAKERS, Population, Rng, T0, WorkloadGenerator, applyAll, setupItems, workloadGenesis, type WorkItem } from "./workload.js";
 
@@ -208,7 +209,7 @@ function label(n: number): string {
 
 // ─── Main ─────────────────────────────────────────────────────────────────────────────
 
-const KNOWN = ["sha256", "fills", "mixed", "risk", "roots"];
+const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1"];
 const picked = process.argv.slice(2);
 for (const p of picked) if (!KNOWN.includes(p)) throw new Error(`unknown bench ${p}; pick from ${KNOWN.join(", ")}`);
 const wants = (b: string) => picked.length === 0 || picked.includes(b);
@@ -245,6 +246,17 @@ if (wants("risk")) {
   // Liquidations and the cascade simulation (bench/risk.ts); its rows carry their own `vs`.
   log("risk…");
   for (const e of riskBench()) record(e);
+}
+
+if (wants("l1")) {
+  // L1 gas of each contract entry point, from forge's gas report (contracts/script/gas-to-bench.ts).
+  log("l1 gas…");
+  const out = execFileSync("npx", ["forge", "test", "--gas-report", "--json", "--match-contract", "GasBench"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
+  for (const e of gasEntries(JSON.parse(out))) record({ ...e, vs: "execution gas of one call (no 21k base, no calldata)" });
 }
 
 if (wants("roots")) {
