@@ -65,11 +65,15 @@ export function contribution(pos: Position | null, market: MarketState): Contrib
     return pos === null || pos.entryNotional === 0n ? ZERO_CONTRIBUTION : { upnl: -pos.entryNotional, initial: 0n, maintenance: 0n };
   }
   const n = notional(pos.size, market.oraclePrice);
-  return {
-    upnl: markValue(pos.size, market.oraclePrice) - pos.entryNotional - pendingFunding(pos, market),
-    initial: tieredRequirement(market.tiers, n, false),
-    maintenance: tieredRequirement(market.tiers, n, true),
-  };
+  const upnl = markValue(pos.size, market.oraclePrice) - pos.entryNotional - pendingFunding(pos, market);
+  // PERF: most positions sit inside the first band; both requirements then need one
+  // multiplication each (the same numbers tieredRequirement returns).
+  const t0 = market.tiers[0]!;
+  const single = market.tiers.length < 2 || market.tiers[1]!.imfPpm === 0n;
+  if (single || n <= t0.notionalCap) {
+    return { upnl, initial: divCeil(n * t0.imfPpm, PPM), maintenance: divCeil(n * t0.mmfPpm, PPM) };
+  }
+  return { upnl, initial: tieredRequirement(market.tiers, n, false), maintenance: tieredRequirement(market.tiers, n, true) };
 }
 
 /**

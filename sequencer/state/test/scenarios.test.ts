@@ -3,7 +3,7 @@
  * computed by hand in the comments; docs/protocol.md repeats the first two.
  */
 import { describe, expect, it } from "vitest";
-import { crossHealth, isolatedEquity, tieredRequirement } from "../margin.js";
+import { contribution, crossHealth, isolatedEquity, notional, tieredRequirement } from "../margin.js";
 import { BTC, Driver, ETH, USD, owner } from "./fixtures.js";
 
 const BTC_UNIT = 100_000_000n; // 1 BTC in 1e-8 units
@@ -137,5 +137,19 @@ describe("owners and session keys", () => {
     expect(d.signed({ type: "CancelOrder", account: 0, nonce: d.nextNonce(), slot: 255, clientOrderId: 7n, signature: "0x" }, key).ok).toBe(true);
     expect(d.signed({ type: "RevokeSessionKey", account: 0, nonce: d.nextNonce(), key, signature: "0x" }).ok).toBe(true);
     expect(order().reason).toBe("UNAUTHORIZED");
+  });
+});
+
+describe("requirement fast path", () => {
+  it("agrees with the tiered formula on both sides of every band edge", () => {
+    const d = new Driver();
+    const m = d.state.markets[BTC]!;
+    for (const size of [1n, 10_000n, 1_666_666_666n, 1_666_666_667n, 1_666_676_667n, 2_000_000_000n, 10n ** 12n]) {
+      for (const sign of [1n, -1n]) {
+        const pos = { size: sign * size, entryNotional: 0n, lastFundingIndex: 0n, isolatedMargin: 0n, marginMode: 1 };
+        const n = notional(pos.size, m.oraclePrice);
+        expect(contribution(pos, m)).toMatchObject({ initial: tieredRequirement(m.tiers, n, false), maintenance: tieredRequirement(m.tiers, n, true) });
+      }
+    }
   });
 });
