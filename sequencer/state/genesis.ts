@@ -1,9 +1,9 @@
 /** Builds the initial state from a genesis configuration, validated like a ParamUpdate. */
-import { CORRELATION_GROUPS, MARKET_ACTIVE, NO_ACCOUNT, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, ZERO_ADDRESS } from "./constants.js";
+import { CORRELATION_GROUPS, NO_ACCOUNT, MAX_ASSETS, MAX_MARKETS, MAX_ORACLE_SIGNERS, PPM, ZERO_ADDRESS } from "./constants.js";
 import type { Hex } from "./ops.js";
 import { checkTickLot, checkTiers } from "./ops/paramUpdate.js";
 import { Rejection } from "./reasons.js";
-import { CrossmarginState, type MarginTier, emptyTiers } from "./state.js";
+import { CrossmarginState, type MarginTier, type Params, emptyTiers, newMarket } from "./state.js";
 
 export interface GenesisMarket {
   tickSize: bigint;
@@ -35,19 +35,8 @@ export interface GenesisConfig {
   markets: GenesisMarket[];
 }
 
-export interface RiskParams {
-  liquidationPenaltyPpm: bigint;
-  liquidationBufferPpm: bigint;
-  pacingWindowMs: bigint;
-  accountLiquidationCap: bigint;
-  insuranceLossCap: bigint;
-  fundingIntervalMs: bigint;
-  maxFundingRatePpm: bigint;
-  portfolioFloorPpm: bigint;
-  portfolioMaintenancePpm: bigint;
-  groupShocksPpm: bigint[];
-  backstopAccount: number;
-}
+/** The risk engine's parameters (docs/risk.md): the part of Params genesis may override. */
+export type RiskParams = Omit<Params, "maxOracleAgeMs" | "oracleBandPpm" | "nonceWindowMs" | "oracleThreshold" | "oracleSigners">;
 
 const UNLIMITED = (1n << 64n) - 1n;
 
@@ -105,24 +94,14 @@ export function createGenesisState(cfg: GenesisConfig): CrossmarginState {
     m.tiers.forEach((t, j) => (tiers[j] = { ...t }));
     wrap(() => checkTickLot(m.tickSize, m.lotSize), `market ${i}`);
     wrap(() => checkTiers(tiers), `market ${i}`);
-    state.markets.push({
-      status: MARKET_ACTIVE,
-      tickSize: m.tickSize,
-      lotSize: m.lotSize,
-      tiers,
-      oraclePrice: m.oraclePrice ?? 0n,
-      oracleTimestamp: m.oracleTimestamp ?? 0n,
-      fundingIndex: 0n,
-      openInterest: 0n,
-      group: m.group ?? 0,
-      liquidationCap: m.liquidationCap ?? UNLIMITED,
-      lastFundingTime: 0n,
-      fundingPool: 0n,
-      pacingWindowStart: 0n,
-      liquidatedInWindow: 0n,
-      root: null,
-      tiersRoot: null,
-    });
+    state.markets.push(
+      newMarket(m.tickSize, m.lotSize, tiers, {
+        oraclePrice: m.oraclePrice ?? 0n,
+        oracleTimestamp: m.oracleTimestamp ?? 0n,
+        group: m.group ?? 0,
+        liquidationCap: m.liquidationCap ?? UNLIMITED,
+      }),
+    );
   });
   return state;
 }

@@ -11,6 +11,7 @@
 import {
   CORRELATION_GROUPS,
   MARGIN_TIERS,
+  MARKET_ACTIVE,
   MAX_ASSETS,
   MAX_MARKETS,
   MAX_ORACLE_SIGNERS,
@@ -204,6 +205,29 @@ export class CrossmarginState {
     if (params.groupShocksPpm.length !== CORRELATION_GROUPS) throw new Error("groupShocksPpm must have CORRELATION_GROUPS entries");
     this.params = params;
   }
+}
+
+/** A newly listed market: active, no price yet (so reduce-only until the first oracle update). */
+export function newMarket(tickSize: bigint, lotSize: bigint, tiers: MarginTier[], extra: Partial<MarketState> = {}): MarketState {
+  return {
+    status: MARKET_ACTIVE,
+    tickSize,
+    lotSize,
+    tiers,
+    oraclePrice: 0n,
+    oracleTimestamp: 0n,
+    fundingIndex: 0n,
+    openInterest: 0n,
+    group: 0,
+    liquidationCap: (1n << 64n) - 1n,
+    lastFundingTime: 0n,
+    fundingPool: 0n,
+    pacingWindowStart: 0n,
+    liquidatedInWindow: 0n,
+    root: null,
+    tiersRoot: null,
+    ...extra,
+  };
 }
 
 export function emptyTiers(): MarginTier[] {

@@ -7,22 +7,17 @@ import { NO_ACCOUNT } from "../constants.js";
 import type { ForcedClose, ForcedWithdraw } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
-import { type CrossmarginState, markMarket, setBalance } from "../state.js";
+import { type CrossmarginState, markMarket } from "../state.js";
 import { getAccount, getMarket, isMarketStale } from "./common.js";
 import { openInterestAfter } from "./openInterest.js";
 import { commitTrade, planTrade } from "./tradePlan.js";
-import { checkDebit } from "./withdraw.js";
+import { checkDebit, moveToWithdrawal } from "./withdraw.js";
 
 /** Same rules as Withdraw (balance, initial requirement afterwards), without signature or nonce. */
 export function processForcedWithdraw(state: CrossmarginState, op: ForcedWithdraw, now: bigint, events: StfEvent[]): void {
   const acct = getAccount(state, op.account);
   checkDebit(state, acct, op.asset, op.amount, now);
-  const balance = acct.balances[op.asset]! - op.amount;
-  setBalance(state, acct, op.asset, balance);
-  const index = state.withdrawals.length;
-  state.withdrawals.push({ account: acct.index, owner: acct.owner, asset: op.asset, amount: op.amount });
-  events.push({ kind: "BalanceChanged", account: acct.index, asset: op.asset, delta: -op.amount, balance });
-  events.push({ kind: "WithdrawalCreated", index, account: acct.index, asset: op.asset, amount: op.amount });
+  moveToWithdrawal(state, acct, op.asset, op.amount, events);
 }
 
 /**

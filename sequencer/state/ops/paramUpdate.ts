@@ -12,7 +12,7 @@ import { bytesToHex, hexToBytes } from "../bytes.js";
 import type { Hex, ParamUpdate } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
-import { type CrossmarginState, type MarginTier, emptyTiers, markMarket } from "../state.js";
+import { type CrossmarginState, type MarginTier, emptyTiers, markMarket, newMarket } from "../state.js";
 
 export const PARAM_KEYS = {
   MAX_ORACLE_AGE_MS: 1,
@@ -173,24 +173,7 @@ export function processParamUpdate(state: CrossmarginState, op: ParamUpdate, eve
       tiers[0] = { notionalCap: 0n, imfPpm: u(v, 16, 4), mmfPpm: u(v, 20, 4) };
       checkTiers(tiers);
       if (tiers[0].mmfPpm <= p.liquidationPenaltyPpm) reject("PARAM_INVALID", "maintenance must stay above the liquidation penalty");
-      state.markets.push({
-        status: MARKET_ACTIVE,
-        tickSize: tick,
-        lotSize: lot,
-        tiers,
-        oraclePrice: 0n,
-        oracleTimestamp: 0n,
-        fundingIndex: 0n,
-        openInterest: 0n,
-        group: 0,
-        liquidationCap: (1n << 64n) - 1n,
-        lastFundingTime: 0n,
-        fundingPool: 0n,
-        pacingWindowStart: 0n,
-        liquidatedInWindow: 0n,
-        root: null,
-        tiersRoot: null,
-      });
+      state.markets.push(newMarket(tick, lot, tiers));
       break;
     }
     case K.ASSET_WEIGHT: {

@@ -30,10 +30,15 @@ export function processWithdraw(state: CrossmarginState, op: Withdraw, ctx: OpCo
   checkDebit(state, acct, op.asset, op.amount, ctx.timestamp);
 
   useNonce(state, acct, nonceSlot, op.nonce);
-  const balance = acct.balances[op.asset]! - op.amount;
-  setBalance(state, acct, op.asset, balance);
+  moveToWithdrawal(state, acct, op.asset, op.amount, events);
+}
+
+/** Debits a checked amount and appends the withdrawal record L1 claims prove. */
+export function moveToWithdrawal(state: CrossmarginState, acct: AccountState, asset: number, amount: bigint, events: StfEvent[]): void {
+  const balance = acct.balances[asset]! - amount;
+  setBalance(state, acct, asset, balance);
   const index = state.withdrawals.length;
-  state.withdrawals.push({ account: acct.index, owner: acct.owner, asset: op.asset, amount: op.amount });
-  events.push({ kind: "BalanceChanged", account: acct.index, asset: op.asset, delta: -op.amount, balance });
-  events.push({ kind: "WithdrawalCreated", index, account: acct.index, asset: op.asset, amount: op.amount });
+  state.withdrawals.push({ account: acct.index, owner: acct.owner, asset, amount });
+  events.push({ kind: "BalanceChanged", account: acct.index, asset, delta: -amount, balance });
+  events.push({ kind: "WithdrawalCreated", index, account: acct.index, asset, amount });
 }
