@@ -7,7 +7,7 @@
  * from the throughput figures and measured on their own. Rates are one core. The
  * root benches run in child processes (bench/root.ts), one per state size.
  *
- * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1; none
+ * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig; none
  * runs all. The sha256 ceiling always runs (other rows are read against it).
  *
  * Environment: BENCH_LARGE_ACCOUNTS (default 1,000,000) sizes the large root bench; a
@@ -22,6 +22,7 @@ import { applyOp, createGenesisState, stateRoot, type CrossmarginState } from ".
 import { Nonces, placeCrossingPairs } from "./fixtures.js";
 import { gasEntries } from "../contracts/script/gas-to-bench.js";
 import { riskBench } from "./risk.js";
+import { signatureBench } from "./signatures.js";
 import { MARKET_MAKERS, Population, Rng, T0, WorkloadGenerator, applyAll, setupItems, workloadGenesis, type WorkItem } from "./workload.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -209,7 +210,7 @@ function label(n: number): string {
 
 // ─── Main ─────────────────────────────────────────────────────────────────────────────
 
-const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1"];
+const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig"];
 const picked = process.argv.slice(2);
 for (const p of picked) if (!KNOWN.includes(p)) throw new Error(`unknown bench ${p}; pick from ${KNOWN.join(", ")}`);
 const wants = (b: string) => picked.length === 0 || picked.includes(b);
@@ -246,6 +247,12 @@ if (wants("risk")) {
   // Liquidations and the cascade simulation (bench/risk.ts); its rows carry their own `vs`.
   log("risk…");
   for (const e of riskBench()) record(e);
+}
+
+if (wants("sig")) {
+  // The signature pre-pass ceiling on all cores (bench/signatures.ts), for the sequencer's figures.
+  log("signatures…");
+  for (const e of await signatureBench()) record(e);
 }
 
 if (wants("l1")) {

@@ -110,3 +110,29 @@ describe("EIP-712 signatures", () => {
     expect(recoverOp({ ...update, signatures: sigs }, domain).oracleSigners).toEqual([account.address.toLowerCase(), null]);
   });
 });
+
+describe("EIP-712 digest", () => {
+  it("equals viem's hashTypedData for every signed operation type", async () => {
+    const { signingDigestViem } = await import("../signing.js");
+    const sig = "0x" as const;
+    const ops = [
+      { type: "Withdraw", account: 7, nonce: 2n ** 60n, asset: 1, amount: 2n ** 127n - 1n, signature: sig },
+      { type: "Transfer", account: 7, nonce: 5n, to: 9, asset: 0, amount: 1n, signature: sig },
+      { type: "GrantSessionKey", account: 1, nonce: 5n, key: "0x00000000000000000000000000000000000000ab", expiry: 99n, signature: sig },
+      { type: "RevokeSessionKey", account: 1, nonce: 5n, key: "0x00000000000000000000000000000000000000ab", signature: sig },
+      { type: "PlaceOrder", account: 1, nonce: 5n, market: 63, flags: 15, price: 2n ** 62n - 1n, size: 3n, expiry: 4n, clientOrderId: 2n ** 64n - 1n, signature: sig },
+      { type: "CancelOrder", account: 1, nonce: 5n, slot: 255, clientOrderId: 6n, signature: sig },
+      { type: "CancelAll", account: 1, nonce: 5n, market: 0xffff, signature: sig },
+      { type: "SetMarginMode", account: 1, nonce: 5n, market: 2, mode: 1, signature: sig },
+      { type: "AdjustIsolatedMargin", account: 1, nonce: 5n, market: 2, delta: -(2n ** 63n), signature: sig },
+      { type: "AdjustIsolatedMargin", account: 1, nonce: 5n, market: 2, delta: 12345n, signature: sig },
+      { type: "Liquidate", account: 1, nonce: 5n, target: 3, market: 0xffff, signature: sig },
+      { type: "SetPortfolioMargin", account: 1, nonce: 5n, enabled: 1, signature: sig },
+      { type: "OracleUpdate", timestamp: 7n, prices: [{ kind: 0, id: 1, price: 2n }, { kind: 1, id: 3, price: 4n }], signatures: [] },
+      { type: "OracleUpdate", timestamp: 7n, prices: [], signatures: [] },
+    ] as const;
+    for (const op of ops) {
+      expect(bytesToHex(signingDigest(op as never, domain))).toBe(bytesToHex(signingDigestViem(op as never, domain)));
+    }
+  });
+});
