@@ -1,0 +1,256 @@
+/**
+ * The HTTP API (hono): routes of docs/api.md. Handlers validate, recover, rate-limit, then
+ * hand the op to the single writer (SequencerCore) synchronously and answer once the op log
+ * holds it. Every failure becomes `{code, message, field?}` with the table's status.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { type Record_, Refused, type SequencerCore, type SubmitOutcome } from "../core/sequencer.js";
+import { bytesToHex } from "../state/bytes.js";
+import { ZERO_ADDRESS } from "../state/constants.js";
+import type { CancelAll, Op } from "../state/ops.js";
+import type { Recovered } from "../state/stf.js";
+import { ApiError, isErrorCode } from "./errors.js";
+import { type RateLimiter, type RecoveryBatcher, parseJson, parseOp, parseOps, zodError } from "./ingress.js";
+import { openApiDocument } from "./openapi.js";
+import { recordJson } from "./stream.js";
+import { toJson } from "./schema.js";
+import { accountView, assetsView, marketsView } from "./views.js";
+
+export interface ApiDeps {
+  core: SequencerCore;
+  batcher: RecoveryBatcher;
+  limiter: RateLimiter;
+  domain: { chainId: bigint; verifyingContract: `0x${string}` };
+  maxBodyBytes: number;
+  devDeposits: boolean;
+  /** Recent receipts by seq (the stream's ring), for GET /v1/ops/:seq. */
+  recentRecord: (seq: number) => Record_ | undefined;
+}
+
+function outcomeJson(o: SubmitOutcome) {
+  const r = o.record;
+  return toJson({
+    seq: r.seq,
+    timestamp: r.op.timestamp,
+    ok: r.receipt.ok,
+    reason: r.receipt.reason,
+    events: r.receipt.events,
+    fills: o.fills.map((f) => ({ seq: f.seq, ok: f.receipt.ok, reason: f.receipt.reason, events: f.receipt.events })),
+    detached: o.detached,
+  });
+}
+
+function refusal(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof Refused) {
+    if (isErrorCode(e.reason)) return new ApiError(e.reason, e.detail === undefined ? undefined : `${new ApiError(e.reason).message} (${e.detail})`);
+  }
+  throw e;
+}
+
+export function createApi(d: ApiDeps): Hono {
+  const { core } = d;
+  const app = new Hono();
+
+  app.onError((e, c) => {
+    if (e instanceof ApiError) return c.json(e.body(), e.status as 400);
+    console.error("api: unexpected error", e);
+    return c.json({ code: "SEQUENCER_UNAVAILABLE", message: `internal error: ${(e as Error).message}` }, 500);
+  });
+  app.notFound((c) => c.json(new ApiError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`).body(), 404));
+
+  const limit = bodyLimit({
+    maxSize: d.maxBodyBytes,
+    onError: () => {
+      throw new ApiError("BODY_TOO_LARGE", `the request body is larger than ${d.maxBodyBytes} bytes`);
+    },
+  });
+  const body = async (c: Context) => parseJson(await c.req.text());
+
+  /** Recovers, rate-limits and submits ops in request order; each result is an outcome or an error. */
+  async function submitAll(ops: Op[]): Promise<(SubmitOutcome | ApiError)[]> {
+    const recs = await d.batcher.recover(ops);
+    const nowMs = Date.now();
+    return ops.map((op, i) => {
+      const rec = recs[i]!;
+      try {
+        if (op.type !== "OracleUpdate" && !d.limiter.take(rec.signer ?? "invalid-signature", 1, nowMs)) throw new ApiError("RATE_LIMITED");
+        return core.submit(op, rec);
+      } catch (e) {
+        return refusal(e);
+      }
+    });
+  }
+
+  app.get("/v1/info", (c) =>
+    c.json(
+      toJson({
+        chainId: d.domain.chainId,
+        verifyingContract: d.domain.verifyingContract,
+        nonceWindowMs: core.state.params.nonceWindowMs,
+        seq: core.log.lastSeq(),
+        clock: core.state.clock,
+        l1NextIndex: core.state.l1.nextIndex,
+        markets: marketsView(core.state),
+        assets: assetsView(core.state),
+        devDeposits: d.devDeposits,
+      }) as object,
+    ),
+  );
+
+  app.post("/v1/op", limit, async (c) => {
+    const op = parseOp(await body(c), "");
+    const [out] = await submitAll([op]);
+    if (out instanceof ApiError) throw out;
+    await out!.durable;
+    return c.json(outcomeJson(out!) as object);
+  });
+
+  app.post("/v1/ops", limit, async (c) => {
+    const ops = parseOps(await body(c));
+    const outs = await submitAll(ops);
+    await Promise.all(outs.map((o) => (o instanceof ApiError ? null : o.durable)));
+    return c.json({ results: outs.map((o) => (o instanceof ApiError ? { error: o.body() } : outcomeJson(o))) });
+  });
+
+  app.post("/v1/orders/modify", limit, async (c) => {
+    const b = (await body(c)) as { cancel?: unknown; place?: unknown } | null;
+    if (b === null || typeof b !== "object") throw new ApiError("INVALID_FIELD", "the body must be { cancel, place }");
+    const cancel = parseOp(b.cancel, "cancel");
+    const place = parseOp(b.place, "place");
+    if (cancel.type !== "CancelOrder") throw new ApiError("INVALID_FIELD", "cancel must be a CancelOrder", "cancel.type");
+    if (place.type !== "PlaceOrder") throw new ApiError("INVALID_FIELD", "place must be a PlaceOrder", "place.type");
+    const [rc, rp] = await d.batcher.recover([cancel, place]);
+    if (!d.limiter.take(rc!.signer ?? "invalid-signature", 2, Date.now())) throw new ApiError("RATE_LIMITED");
+    let outs: { cancel: SubmitOutcome; place: SubmitOutcome };
+    try {
+      outs = core.modify(cancel, rc!, place, rp!);
+    } catch (e) {
+      throw refusal(e);
+    }
+    await Promise.all([outs.cancel.durable, outs.place.durable]);
+    return c.json({ cancel: outcomeJson(outs.cancel), place: outcomeJson(outs.place) });
+  });
+
+  const DeadmanSchema = z.object({ cancelAll: z.unknown(), at: z.union([z.string().regex(/^[0-9]+$/), z.number().int().min(0)]) }).strict();
+  app.post("/v1/deadman", limit, async (c) => {
+    const r = DeadmanSchema.safeParse(await body(c));
+    if (!r.success) throw zodError(r.error, "");
+    const op = parseOp(r.data.cancelAll, "cancelAll");
+    if (op.type !== "CancelAll") throw new ApiError("INVALID_FIELD", "cancelAll must be a CancelAll operation", "cancelAll.type");
+    const [rec] = await d.batcher.recover([op]);
+    try {
+      core.scheduleDeadman(op as CancelAll, rec as Recovered, BigInt(r.data.at));
+    } catch (e) {
+      throw refusal(e);
+    }
+    return c.json(toJson({ account: op.account, at: BigInt(r.data.at) }) as object);
+  });
+
+  app.get("/v1/accounts/by-owner/:address", (c) => {
+    const a = c.req.param("address").toLowerCase();
+    if (!/^0x[0-9a-f]{40}$/.test(a)) throw new ApiError("INVALID_FIELD", "address must be a 0x-hex address", "address");
+    const i = core.state.accounts.findIndex((x) => x.owner.toLowerCase() === a);
+    if (i < 0) throw new ApiError("ACCOUNT_UNKNOWN", `no account is owned by ${a}`);
+    return c.json({ index: i });
+  });
+
+  app.get("/v1/accounts/:index", (c) => {
+    const i = intParam(c.req.param("index"), "index");
+    const v = accountView(core.state, i, core.now());
+    if (v === null) throw new ApiError("ACCOUNT_UNKNOWN", `no account ${i}`, "index");
+    return c.json(toJson({ ...(v as object), deadman: core.deadmanOf(i) ?? null }) as object);
+  });
+
+  app.get("/v1/markets", (c) => c.json(marketsView(core.state) as object));
+
+  app.get("/v1/markets/:id/book", (c) => {
+    const m = intParam(c.req.param("id"), "id");
+    if (m >= core.state.markets.length) throw new ApiError("MARKET_UNKNOWN", `no market ${m}`, "id");
+    const levels = c.req.query("levels") === undefined ? 20 : intParam(c.req.query("levels")!, "levels");
+    if (levels < 1 || levels > 500) throw new ApiError("INVALID_FIELD", "levels must be 1..500", "levels");
+    core.engine.sweepExpired(core.now());
+    return c.json(toJson({ market: m, seq: core.log.lastSeq(), ...core.engine.depth(m, levels) }) as object);
+  });
+
+  app.get("/v1/ops/:seq", (c) => {
+    const seq = intParam(c.req.param("seq"), "seq");
+    if (seq < 1 || seq > core.log.lastSeq()) throw new ApiError("NOT_FOUND", `no logged operation ${seq}`, "seq");
+    const logged = core.log.readFrom(seq, seq).next().value;
+    if (!logged) throw new ApiError("NOT_FOUND", `no logged operation ${seq}`, "seq");
+    const recent = d.recentRecord(seq);
+    const batch = core.log.db.prepare("SELECT idx FROM batches WHERE from_seq <= ? AND to_seq >= ?").get(seq, seq) as { idx: number } | undefined;
+    return c.json(
+      toJson({
+        seq,
+        timestamp: logged.op.timestamp,
+        op: logged.op.op,
+        signer: logged.ctx.signer,
+        ok: logged.ok,
+        reason: logged.reason,
+        batch: batch?.idx ?? null,
+        events: recent ? recent.receipt.events : undefined,
+      }) as object,
+    );
+  });
+
+  app.get("/v1/batches", (c) => {
+    const from = c.req.query("from") === undefined ? 0 : intParam(c.req.query("from")!, "from");
+    const lim = c.req.query("limit") === undefined ? 100 : intParam(c.req.query("limit")!, "limit");
+    if (lim < 1 || lim > 1000) throw new ApiError("INVALID_FIELD", "limit must be 1..1000", "limit");
+    return c.json(core.log.batches(from, lim).map(batchJson));
+  });
+
+  app.get("/v1/batches/:index", (c) => {
+    const b = core.log.batch(intParam(c.req.param("index"), "index"));
+    if (!b) throw new ApiError("NOT_FOUND", "no such batch", "index");
+    return c.json(batchJson(b));
+  });
+
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  const DevDeposit = z
+    .object({
+      owner: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-hex address"),
+      asset: z.number().int().min(0),
+      amount: z.union([z.string().regex(/^[0-9]+$/), z.number().int().min(1)]),
+    })
+    .strict();
+  app.post("/v1/dev/deposit", limit, async (c) => {
+    if (!d.devDeposits) throw new ApiError("DEV_ONLY");
+    const r = DevDeposit.safeParse(await body(c));
+    if (!r.success) throw zodError(r.error, "");
+    const owner = r.data.owner.toLowerCase() as `0x${string}`;
+    if (owner === ZERO_ADDRESS) throw new ApiError("INVALID_FIELD", "owner must not be the zero address", "owner");
+    const existing = core.state.accounts.findIndex((a) => a.owner.toLowerCase() === owner);
+    const account = existing >= 0 ? existing : core.state.accounts.length;
+    const out = core.submitL1Input({ type: "Deposit", queueIndex: core.state.l1.nextIndex, account, owner, asset: r.data.asset, amount: BigInt(r.data.amount) });
+    await out.durable;
+    if (!out.record.receipt.ok) throw refusal(new Refused(out.record.receipt.reason!, out.record.receipt.detail));
+    return c.json(toJson({ account, seq: out.record.seq }) as object);
+  });
+
+  return app;
+}
+
+function intParam(s: string, field: string): number {
+  if (!/^[0-9]{1,15}$/.test(s)) throw new ApiError("INVALID_FIELD", `${field} must be a non-negative integer`, field);
+  return Number(s);
+}
+
+function batchJson(b: { index: number; fromSeq: number; toSeq: number; preRoot: Uint8Array; postRoot: Uint8Array; l1From: bigint; l1To: bigint; timestamp: bigint }) {
+  return toJson({
+    index: b.index,
+    fromSeq: b.fromSeq,
+    toSeq: b.toSeq,
+    preRoot: bytesToHex(b.preRoot),
+    postRoot: bytesToHex(b.postRoot),
+    l1From: b.l1From,
+    l1To: b.l1To,
+    timestamp: b.timestamp,
+  }) as object;
+}
+
+export { recordJson };

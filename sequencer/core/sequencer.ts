@@ -1,0 +1,379 @@
+/**
+ * The single writer. Every operation — a client's signed op, an L1 input, a fill the
+ * matching engine emits, a dead-man's cancel-all — enters the total order here, on one
+ * thread, synchronously: STF, then op-log append, then the matching engine, with no await in
+ * between. So the order the log holds is the order the STF ran, and replaying the log
+ * through this same code (`replay`) rebuilds the state and the book exactly.
+ *
+ * A client's op is acknowledged only when the log transaction holding it (and the fills it
+ * caused) has committed: `submit` returns the receipt with a promise of durability.
+ *
+ * A signed op the STF refuses changes nothing (stf.ts), so it is not logged: the client gets
+ * the rejection and the batch does not carry dead bytes. Fills the STF refuses are logged
+ * (the engine's next decisions depend on the refusal, and replay must see it).
+ */
+import { FLAG_SELL, TIF_MASK, TIF_POST_ONLY, TIF_SHIFT } from "../state/constants.js";
+import { applyOp, encodeSequencedOp, stateRoot, type Receipt, type Recovered } from "../state/index.js";
+import type { CancelAll, Fill, L1Input, Op, PlaceOrder, SequencedOp } from "../state/ops.js";
+import type { CrossmarginState } from "../state/state.js";
+import type { MatchingEngine, PlaceResult, SlotRef } from "../matching/index.js";
+import { logItem, type LoggedOp, type OpLog, type SealedBatch } from "../storage/index.js";
+
+/** One logged operation and what the STF did with it, as the stream publishes it. */
+export interface Record_ {
+  seq: number;
+  op: SequencedOp;
+  signer: `0x${string}` | null;
+  receipt: Receipt;
+}
+
+export interface SubmitOutcome {
+  /** The op's own record, and the fills it caused (PlaceOrder). */
+  record: Record_;
+  fills: Record_[];
+  /** Orders the engine took out of matching while placing (self-trade, reduce-only caps). */
+  detached: SlotRef[];
+  /** Resolves when every record above is durable. */
+  durable: Promise<void>;
+}
+
+export class Refused extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail?: string,
+  ) {
+    super(detail === undefined ? reason : `${reason}: ${detail}`);
+  }
+}
+
+export interface SequencerCoreOptions {
+  log: OpLog;
+  state: CrossmarginState;
+  engine: MatchingEngine;
+  /** Wall clock in ms (tests pass a controlled one). Timestamps never go backwards anyway. */
+  clock?: () => bigint;
+  /** Seal a batch once it holds this many ops (governed maximum batch size). */
+  batchMaxOps?: number;
+  /** Write a snapshot at the first seal after this many ops since the last one. */
+  snapshotEveryOps?: number;
+}
+
+type Sink = (op: SequencedOp, rec: Recovered, receipt: Receipt) => { seq: number; durable: Promise<unknown> | null };
+
+const tif = (flags: number) => (flags & TIF_MASK) >> TIF_SHIFT;
+
+export class SequencerCore {
+  readonly log: OpLog;
+  readonly state: CrossmarginState;
+  readonly engine: MatchingEngine;
+  private readonly clock: () => bigint;
+  readonly batchMaxOps: number;
+  readonly snapshotEveryOps: number;
+  private readonly listeners = new Set<(r: Record_) => void>();
+  /** Pre-signed cancel-alls held for the dead-man's switch, by account. */
+  private readonly deadman = new Map<number, { op: CancelAll; rec: Recovered }>();
+  private sink: Sink;
+  private lastSnapshotSeq = 0;
+  /** Set when an append failed: the in-memory state is ahead of the log; nothing more is accepted. */
+  private failure: unknown = null;
+
+  constructor(o: SequencerCoreOptions) {
+    this.log = o.log;
+    this.state = o.state;
+    this.engine = o.engine;
+    this.clock = o.clock ?? (() => BigInt(Date.now()));
+    this.batchMaxOps = o.batchMaxOps ?? 10_000;
+    this.snapshotEveryOps = o.snapshotEveryOps ?? 200_000;
+    this.sink = this.appendToLog;
+    this.lastSnapshotSeq = this.log.snapshots()[0]?.seq ?? 0;
+  }
+
+  onRecord(f: (r: Record_) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** The sequencer's timestamp for the next operation: wall clock, never below the state's clock. */
+  now(): bigint {
+    const t = this.clock();
+    return t > this.state.clock ? t : this.state.clock;
+  }
+
+  private appendToLog: Sink = (op, rec, receipt) => {
+    const seq = this.log.nextSeq();
+    const durable = this.log.append(logItem(op, rec, receipt));
+    durable.catch((e) => (this.failure ??= e));
+    return { seq, durable };
+  };
+
+  private emit(r: Record_): void {
+    for (const f of this.listeners) f(r);
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw new Refused("SEQUENCER_UNAVAILABLE", `the op log failed: ${String(this.failure)}`);
+  }
+
+  /**
+   * Orders and executes a client's signed op (or an oracle update) whose signature the
+   * ingress pre-pass recovered as `rec`. Throws `Refused` with the STF's reason (nothing
+   * logged, state unchanged) or POST_ONLY_WOULD_CROSS.
+   */
+  submit(op: Op, rec: Recovered, timestamp = this.now()): SubmitOutcome {
+    this.check();
+    if (op.type === "PlaceOrder" && tif(op.flags) === TIF_POST_ONLY && op.market < this.state.markets.length) {
+      // Checked before the STF so a crossing post-only order is not placed at all.
+      if (this.engine.wouldCross(op.market, (op.flags & FLAG_SELL) !== 0 ? "sell" : "buy", op.price, timestamp)) {
+        throw new Refused("POST_ONLY_WOULD_CROSS");
+      }
+    }
+    return this.execute({ timestamp, op }, rec, true);
+  }
+
+  /** Appends an L1 input (always logged: it is consumed even when its effect is refused). */
+  submitL1Input(input: L1Input, timestamp = this.now()): SubmitOutcome {
+    this.check();
+    return this.execute({ timestamp, op: input }, { signer: null }, false);
+  }
+
+  /**
+   * Runs one root operation and whatever it causes. `dropRefused`: a refused signed op is
+   * answered, not logged.
+   */
+  private execute(sop: SequencedOp, rec: Recovered, dropRefused: boolean): SubmitOutcome {
+    const receipt = applyOp(this.state, sop.op, { timestamp: sop.timestamp, ...rec });
+    if (!receipt.ok && dropRefused) throw new Refused(receipt.reason!, receipt.detail);
+    const durables: Promise<unknown>[] = [];
+    const record = this.record(sop, rec, receipt, durables);
+    const fills: Record_[] = [];
+    let detached: SlotRef[] = [];
+    if (receipt.ok && sop.op.type === "PlaceOrder") {
+      const res = this.match(sop.op, receipt, sop.timestamp, fills, durables);
+      detached = [...res.selfTradeCancelled, ...res.reduceOnlyCancelled];
+    } else {
+      this.engine.onStfEvents(receipt.events);
+    }
+    return { record, fills, detached, durable: Promise.all(durables).then(() => undefined) };
+  }
+
+  private record(sop: SequencedOp, rec: Recovered, receipt: Receipt, durables: Promise<unknown>[]): Record_ {
+    const { seq, durable } = this.sink(sop, rec, receipt);
+    if (durable) durables.push(durable);
+    const r: Record_ = { seq, op: sop, signer: rec.signer, receipt };
+    this.emit(r);
+    return r;
+  }
+
+  /** Hands a placed order to the engine and applies the fills it emits, at the order's timestamp. */
+  private match(op: PlaceOrder, receipt: Receipt, timestamp: bigint, fills: Record_[], durables: Promise<unknown>[]): PlaceResult {
+    this.engine.onStfEvents(receipt.events);
+    const placed = receipt.events.find((e) => e.kind === "OrderPlaced");
+    if (placed?.kind !== "OrderPlaced") throw new Error("an accepted PlaceOrder without OrderPlaced");
+    const res = this.engine.onPlaced(
+      {
+        account: op.account,
+        slot: placed.slot,
+        market: op.market,
+        flags: op.flags,
+        price: op.price,
+        size: op.size,
+        expiry: op.expiry,
+        clientOrderId: op.clientOrderId,
+        nonce: op.nonce,
+      },
+      timestamp,
+    );
+    for (const fill of res.fills) fills.push(this.applyFill(fill, timestamp, durables));
+    return res;
+  }
+
+  private applyFill(fill: Fill, timestamp: bigint, durables: Promise<unknown>[]): Record_ {
+    const sop: SequencedOp = { timestamp, op: fill };
+    const r = applyOp(this.state, fill, { timestamp, signer: null });
+    const rec = this.record(sop, { signer: null }, r, durables);
+    if (r.ok) this.engine.onStfEvents(r.events);
+    else this.engine.onFillRejected(fill);
+    return rec;
+  }
+
+  /** Cancel-replace: the cancel, then (if it was accepted) the new order, as two ops. */
+  modify(cancel: Op, cancelRec: Recovered, place: Op, placeRec: Recovered): { cancel: SubmitOutcome; place: SubmitOutcome } {
+    const timestamp = this.now();
+    const c = this.submit(cancel, cancelRec, timestamp);
+    return { cancel: c, place: this.submit(place, placeRec, timestamp) };
+  }
+
+  // ---- dead-man's switch ----
+
+  /**
+   * Holds a pre-signed CancelAll for `account`, applied when `at` passes unless pushed back;
+   * `at = 0` disarms. The signed op proves the caller may act for the account.
+   */
+  scheduleDeadman(op: CancelAll, rec: Recovered, at: bigint): void {
+    this.check();
+    const acct = this.state.accounts[op.account];
+    if (!acct) throw new Refused("ACCOUNT_UNKNOWN");
+    if (!this.mayAct(op.account, rec.signer)) throw new Refused(rec.signer === null ? "BAD_SIGNATURE" : "UNAUTHORIZED");
+    if (at === 0n) return this.unscheduleDeadman(op.account);
+    this.deadman.set(op.account, { op, rec });
+    this.engine.scheduleCancelAll(op.account, at);
+  }
+
+  unscheduleDeadman(account: number): void {
+    this.deadman.delete(account);
+    this.engine.unscheduleCancelAll(account);
+  }
+
+  deadmanOf(account: number): bigint | undefined {
+    return this.engine.scheduledCancelAll(account);
+  }
+
+  /** True when `signer` is the account's owner or one of its unexpired session keys. */
+  mayAct(account: number, signer: `0x${string}` | null): boolean {
+    const acct = this.state.accounts[account];
+    if (!acct || signer === null) return false;
+    const s = signer.toLowerCase();
+    if (acct.owner.toLowerCase() === s) return true;
+    const now = this.now();
+    return acct.sessionKeys.some((k) => k.key.toLowerCase() === s && k.expiry >= now);
+  }
+
+  /**
+   * Timer work: fires due dead-man's switches and sweeps expired orders from the book.
+   * Returns the dead-man records it logged.
+   */
+  tick(): SubmitOutcome[] {
+    if (this.failure !== null) return [];
+    const now = this.now();
+    this.engine.sweepExpired(now);
+    const out: SubmitOutcome[] = [];
+    for (const account of this.engine.due(now)) {
+      const held = this.deadman.get(account);
+      this.deadman.delete(account);
+      if (!held) continue;
+      try {
+        out.push(this.execute({ timestamp: now, op: held.op }, held.rec, true));
+      } catch (e) {
+        // The held op went stale (nonce outside the window, key revoked): nothing to cancel with.
+        if (!(e instanceof Refused)) throw e;
+      }
+    }
+    return out;
+  }
+
+  // ---- batches and snapshots ----
+
+  /** Ops appended (not necessarily durable yet) after the last sealed batch. */
+  unsealedOps(): number {
+    const last = this.log.lastBatch();
+    return this.log.nextSeq() - 1 - (last ? last.toSeq : 0);
+  }
+
+  /**
+   * Seals everything logged since the last batch into the next one (none when empty):
+   * flushes the log (the batch may only cover durable ops), commits the state root.
+   */
+  sealBatch(): SealedBatch | null {
+    this.check();
+    this.log.flush();
+    if (this.log.failed !== null) {
+      this.failure ??= this.log.failed;
+      this.check();
+    }
+    const last = this.log.lastBatch();
+    const fromSeq = last ? last.toSeq + 1 : 1;
+    const toSeq = this.log.lastSeq();
+    if (toSeq < fromSeq) return null;
+    const preRoot = last ? last.postRoot : this.genesisRoot();
+    const l1From = last ? last.l1To : 0n;
+    const batch = this.log.sealBatch({
+      fromSeq,
+      toSeq,
+      preRoot,
+      postRoot: stateRoot(this.state),
+      l1From,
+      l1To: this.state.l1.nextIndex,
+      timestamp: this.state.clock,
+    });
+    if (toSeq - this.lastSnapshotSeq >= this.snapshotEveryOps) this.snapshot();
+    return batch;
+  }
+
+  /** Writes a snapshot of the state (and the book's priority) at the log's end. */
+  snapshot(): void {
+    this.log.flush();
+    const seq = this.log.lastSeq();
+    this.log.writeSnapshot(this.state, seq);
+    this.lastSnapshotSeq = seq;
+  }
+
+  private genesisRoot(): Uint8Array {
+    const g = this.log.getMeta("genesis_root");
+    if (!g) throw new Error("op log has no genesis root");
+    return g;
+  }
+
+  // ---- restart ----
+
+  /**
+   * Rebuilds the state and the book by running logged ops through this same code. The
+   * root ops (client ops, L1 inputs, dead-man cancels) drive it; the fills they cause must
+   * come out equal to the next logged ops — the log is the oracle, nothing is appended.
+   */
+  replay(ops: Iterable<LoggedOp>): number {
+    const it = ops[Symbol.iterator]();
+    let n = 0;
+    let pending: LoggedOp | undefined;
+    const next = (): LoggedOp | undefined => {
+      const r = it.next();
+      return r.done ? undefined : r.value;
+    };
+    this.sink = (op, _rec, receipt) => {
+      const logged = pending ?? next();
+      pending = undefined;
+      if (!logged) throw new ReplayMismatch(`the log ended where the replay produced ${op.op.type}`);
+      if (!sameOp(logged, op) || logged.ok !== receipt.ok || (logged.reason ?? undefined) !== (receipt.reason ?? undefined)) {
+        throw new ReplayMismatch(`seq ${logged.seq}: the log holds ${describe(logged.op, logged.ok, logged.reason)}, replay produced ${describe(op, receipt.ok, receipt.reason)}`);
+      }
+      n++;
+      return { seq: logged.seq, durable: null };
+    };
+    try {
+      for (let root = next(); root; root = next()) {
+        pending = root;
+        const rec = root.ctx;
+        const op = root.op.op;
+        if (op.type === "Fill") throw new ReplayMismatch(`seq ${root.seq}: a Fill no placed order caused`);
+        this.executeLogged(root.op, rec, root.ok);
+      }
+    } finally {
+      this.sink = this.appendToLog;
+    }
+    return n;
+  }
+
+  private executeLogged(sop: SequencedOp, rec: Recovered, ok: boolean): void {
+    try {
+      this.execute(sop, rec, sop.op.type !== "Deposit" && sop.op.type !== "ParamUpdate" && sop.op.type !== "ForcedWithdraw" && sop.op.type !== "ForcedClose");
+    } catch (e) {
+      if (e instanceof Refused && !ok) throw new ReplayMismatch(`a refused signed op was logged (${e.message})`);
+      throw e;
+    }
+  }
+}
+
+export class ReplayMismatch extends Error {}
+
+/** Canonical bytes decide: the logged op and the replayed one must encode identically. */
+function sameOp(logged: LoggedOp, b: SequencedOp): boolean {
+  return Buffer.from(logged.bytes).equals(encodeSequencedOp(b));
+}
+
+function describe(op: SequencedOp, ok: boolean, reason?: string): string {
+  return `${op.op.type}@${op.timestamp} ${ok ? "ok" : `refused ${reason}`}`;
+}
+
