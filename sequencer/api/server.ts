@@ -9,6 +9,7 @@ import { z } from "zod";
 import { type Record_, Refused, type SequencerCore, type SubmitOutcome } from "../core/sequencer.js";
 import { bytesToHex } from "../state/bytes.js";
 import { ZERO_ADDRESS } from "../state/constants.js";
+import { stateRoot } from "../state/index.js";
 import type { CancelAll, Op } from "../state/ops.js";
 import type { Recovered } from "../state/stf.js";
 import { ApiError, isErrorCode } from "./errors.js";
@@ -91,6 +92,8 @@ export function createApi(d: ApiDeps): Hono {
         verifyingContract: d.domain.verifyingContract,
         nonceWindowMs: core.state.params.nonceWindowMs,
         seq: core.log.lastSeq(),
+        // The root after every op so far (appended ones included; they are durable before any answer).
+        root: bytesToHex(stateRoot(core.state)),
         clock: core.state.clock,
         l1NextIndex: core.state.l1.nextIndex,
         markets: marketsView(core.state),

@@ -1,0 +1,114 @@
+/**
+ * `crossmargin sequencer --db <file> --port <n> ...`: starts the embedded sequencer. Every
+ * option is validated before anything opens; each bad value is reported with its option.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { CONFIG_DEFAULTS, ConfigError, kebab, parseGenesis, validateConfig } from "./config.js";
+import { devnetGenesis } from "./devnet.js";
+import { startSequencer } from "./service.js";
+
+const USAGE = `usage: crossmargin sequencer --db <file> [options]
+
+  --db <file>                 SQLite op log (created when missing)            required
+  --port <n>                  HTTP port on 127.0.0.1 (0 = any free port)      default ${CONFIG_DEFAULTS.port}
+  --host <addr>               loopback address to bind                        default ${CONFIG_DEFAULTS.host}
+  --genesis <file.json>       genesis (docs/api.md); default: the devnet genesis
+  --chain-id <n>              L1 chain id of the EIP-712 domain               default ${CONFIG_DEFAULTS.chainId}
+  --rollup <address>          Rollup contract (EIP-712 verifyingContract)     default ${CONFIG_DEFAULTS.rollup}
+  --batch-interval-ms <n>     seal a batch at least this often                default ${CONFIG_DEFAULTS.batchIntervalMs}
+  --batch-max-ops <n>         seal as soon as a batch holds this many ops     default ${CONFIG_DEFAULTS.batchMaxOps}
+  --snapshot-every-ops <n>    snapshot the state this often                   default ${CONFIG_DEFAULTS.snapshotEveryOps}
+  --max-body-bytes <n>        request body limit                              default ${CONFIG_DEFAULTS.maxBodyBytes}
+  --rate-limit <n>            ops/s per signing key (0 = unlimited)           default ${CONFIG_DEFAULTS.rateLimit}
+  --rate-burst <n>            burst per signing key                           default ${CONFIG_DEFAULTS.rateBurst}
+  --signature-workers <n>     signature recovery threads                      default: one per core
+  --stream-buffer <n>         ops kept for stream resumption                  default ${CONFIG_DEFAULTS.streamBuffer}
+  --synchronous FULL|NORMAL   FULL survives power loss, NORMAL a crash only   default ${CONFIG_DEFAULTS.synchronous}
+  --dev-deposits              enable POST /v1/dev/deposit (no L1 vault)`;
+
+const INT_OPTIONS = ["port", "batchIntervalMs", "batchMaxOps", "snapshotEveryOps", "maxBodyBytes", "rateBurst", "signatureWorkers", "streamBuffer"] as const;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command !== "sequencer") {
+    console.error(command === undefined || command === "--help" ? USAGE : `unknown command "${command}"\n\n${USAGE}`);
+    process.exit(command === "--help" ? 0 : 2);
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(
+      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous"].map((k) => [
+        k,
+        { type: "string" as const },
+      ]),
+    );
+    values = parseArgs({ args: rest, options: { ...options, "dev-deposits": { type: "boolean" }, help: { type: "boolean" } }, strict: true }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || k === "genesis" || k === "help") continue;
+    const key = camel(k);
+    if (key === "devDeposits") raw[key] = v === true;
+    else if ((INT_OPTIONS as readonly string[]).includes(key) || key === "rateLimit") {
+      const n = Number(v);
+      if (String(v).trim() === "" || !Number.isFinite(n)) problems.push(`--${k}: "${v}" is not a number`);
+      else raw[key] = n;
+    } else if (key === "chainId") {
+      if (!/^[0-9]+$/.test(String(v))) problems.push(`--chain-id: "${v}" is not a positive integer`);
+      else raw[key] = BigInt(String(v));
+    } else raw[key] = v;
+  }
+  if (values.db === undefined) problems.push("--db: required (the SQLite op log file)");
+  let genesis = devnetGenesis();
+  if (typeof values.genesis === "string") {
+    try {
+      genesis = parseGenesis(JSON.parse(readFileSync(values.genesis, "utf8")), values.genesis);
+    } catch (e) {
+      problems.push(e instanceof ConfigError ? e.problems.join("\n  ") : `--genesis: cannot read ${values.genesis}: ${(e as Error).message}`);
+    }
+  }
+  let cfg: ReturnType<typeof validateConfig> | undefined;
+  try {
+    cfg = validateConfig(raw, genesis);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // Report every bad value at once; a missing --db is already in `problems`.
+    for (const p of e.problems) if (!problems.some((q) => q.split(":")[0] === p.split(":")[0])) problems.push(p);
+  }
+  if (problems.length > 0 || cfg === undefined) {
+    console.error(`crossmargin sequencer: invalid configuration\n  ${problems.join("\n  ")}\n\nrun with --help for the options`);
+    process.exit(2);
+  }
+  const seq = await startSequencer(cfg);
+  console.log(
+    JSON.stringify({
+      event: "started",
+      url: seq.url,
+      db: cfg.db,
+      replayed: seq.started.replayed,
+      seq: seq.started.seq,
+      root: seq.started.root,
+      startMs: Math.round(seq.started.ms),
+      options: Object.fromEntries(Object.entries(cfg).filter(([k]) => k !== "genesis").map(([k, v]) => [kebab(k), typeof v === "bigint" ? v.toString() : v])),
+    }),
+  );
+  const stop = async (signal: string) => {
+    console.log(JSON.stringify({ event: "stopping", signal }));
+    await seq.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+await main(process.argv.slice(2));
