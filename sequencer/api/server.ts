@@ -85,14 +85,15 @@ export function createApi(d: ApiDeps): Hono {
     });
   }
 
-  app.get("/v1/info", (c) =>
-    c.json(
+  app.get("/v1/info", (c) => {
+    // Commit what is queued first, so the seq and root answered are durable.
+    core.log.flush();
+    return c.json(
       toJson({
         chainId: d.domain.chainId,
         verifyingContract: d.domain.verifyingContract,
         nonceWindowMs: core.state.params.nonceWindowMs,
         seq: core.log.lastSeq(),
-        // The root after every op so far (appended ones included; they are durable before any answer).
         root: bytesToHex(stateRoot(core.state)),
         clock: core.state.clock,
         l1NextIndex: core.state.l1.nextIndex,
@@ -100,8 +101,8 @@ export function createApi(d: ApiDeps): Hono {
         assets: assetsView(core.state),
         devDeposits: d.devDeposits,
       }) as object,
-    ),
-  );
+    );
+  });
 
   app.post("/v1/op", limit, async (c) => {
     const op = parseOp(await body(c), "");
