@@ -113,6 +113,7 @@ export class RateLimiter {
   /** Takes `n` tokens for `key`; false (and nothing taken) when the bucket lacks them. */
   take(key: string, n: number, now: number): boolean {
     if (this.rate <= 0) return true;
+    if (now - this.lastSweep > 10_000) this.sweep(now);
     let b = this.buckets.get(key);
     if (!b) {
       b = { tokens: this.burst, at: now };
@@ -121,7 +122,6 @@ export class RateLimiter {
       b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
       b.at = now;
     }
-    if (now - this.lastSweep > 10_000) this.sweep(now);
     if (b.tokens < n) return false;
     b.tokens -= n;
     return true;
