@@ -45,6 +45,7 @@ export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMax
     const engine = newEngine(state);
     const core = new SequencerCore({ log, state, engine, clock: cfg.clock, batchMaxOps: cfg.batchMaxOps, snapshotEveryOps: cfg.snapshotEveryOps });
     const replayed = core.replay(log.readFrom(1));
+    core.restoreDeadman();
     return { core, replayed, ms: performance.now() - t0 };
   } catch (e) {
     log.close();

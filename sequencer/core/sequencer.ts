@@ -13,7 +13,7 @@
  * (the engine's next decisions depend on the refusal, and replay must see it).
  */
 import { FLAG_SELL, TIF_MASK, TIF_POST_ONLY, TIF_SHIFT } from "../state/constants.js";
-import { applyOp, encodeSequencedOp, stateRoot, type Receipt, type Recovered } from "../state/index.js";
+import { applyOp, decodeOp, encodeOp, encodeSequencedOp, stateRoot, type Receipt, type Recovered } from "../state/index.js";
 import type { CancelAll, Fill, L1Input, Op, PlaceOrder, SequencedOp } from "../state/ops.js";
 import type { CrossmarginState } from "../state/state.js";
 import type { MatchingEngine, PlaceResult, SlotRef } from "../matching/index.js";
@@ -59,6 +59,8 @@ export interface SequencerCoreOptions {
 }
 
 type Sink = (op: SequencedOp, rec: Recovered, receipt: Receipt) => { seq: number; durable: Promise<unknown> | null };
+
+const DEADMAN_KEY = "deadman";
 
 const tif = (flags: number) => (flags & TIF_MASK) >> TIF_SHIFT;
 
@@ -221,11 +223,40 @@ export class SequencerCore {
     if (at === 0n) return this.unscheduleDeadman(op.account);
     this.deadman.set(op.account, { op, rec });
     this.engine.scheduleCancelAll(op.account, at);
+    this.persistDeadman();
   }
 
   unscheduleDeadman(account: number): void {
     this.deadman.delete(account);
     this.engine.unscheduleCancelAll(account);
+    this.persistDeadman();
+  }
+
+  /**
+   * Armed switches survive a restart: a desk whose client died must not find its orders left
+   * live because the sequencer restarted meanwhile. Kept as one meta row (few accounts arm one).
+   */
+  private persistDeadman(): void {
+    const rows = [...this.deadman].map(([account, { op, rec }]) => ({
+      account,
+      at: String(this.engine.scheduledCancelAll(account) ?? 0n),
+      op: Buffer.from(encodeOp(op)).toString("hex"),
+      signer: rec.signer,
+    }));
+    this.log.setMeta(DEADMAN_KEY, new TextEncoder().encode(JSON.stringify(rows)));
+  }
+
+  /** Re-arms the switches persisted before a restart. */
+  restoreDeadman(): number {
+    const raw = this.log.getMeta(DEADMAN_KEY);
+    if (!raw) return 0;
+    const rows = JSON.parse(new TextDecoder().decode(raw)) as { account: number; at: string; op: string; signer: `0x${string}` | null }[];
+    for (const r of rows) {
+      const op = decodeOp(Buffer.from(r.op, "hex")) as CancelAll;
+      this.deadman.set(r.account, { op, rec: { signer: r.signer } });
+      this.engine.scheduleCancelAll(r.account, BigInt(r.at));
+    }
+    return rows.length;
   }
 
   deadmanOf(account: number): bigint | undefined {
@@ -255,6 +286,7 @@ export class SequencerCore {
       const held = this.deadman.get(account);
       this.deadman.delete(account);
       if (!held) continue;
+      this.persistDeadman();
       try {
         out.push(this.execute({ timestamp: now, op: held.op }, held.rec, true));
       } catch (e) {
