@@ -83,6 +83,9 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     const s = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }, () => resolve(s));
     s.once("error", reject);
   });
+  // Clients keep connections open between bursts; Node's 5 s default closes them under a
+  // client about to reuse one, which fails a POST (not retried). Idle ones go after 65 s.
+  (server as import("node:http").Server).keepAliveTimeout = 65_000;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on("upgrade", (req, socket, head) => {
     if (new URL(req.url ?? "/", "http://x").pathname !== "/v1/stream") return socket.destroy();

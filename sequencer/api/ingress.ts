@@ -5,6 +5,7 @@
  * touches the state.
  */
 import type { z } from "zod";
+import { encodeOp } from "../state/codec.js";
 import type { Op } from "../state/ops.js";
 import type { Recovered } from "../state/stf.js";
 import type { SignaturePool } from "../ingress/pool.js";
@@ -61,14 +62,16 @@ export function parseOps(body: unknown): Op[] {
  * them in one pool call: fewer messages to the workers, larger chunks per worker.
  */
 export class RecoveryBatcher {
-  private queue: { ops: Op[]; resolve: (r: Recovered[]) => void; reject: (e: unknown) => void }[] = [];
+  private queue: { ops: Uint8Array[]; resolve: (r: Recovered[]) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
 
   constructor(private readonly pool: SignaturePool) {}
 
-  recover(ops: Op[]): Promise<Recovered[]> {
+  /** Recovers the signers of `ops`; `bytes` receives each op's canonical encoding (kept for the log). */
+  recover(ops: Op[], bytes: Uint8Array[] = []): Promise<Recovered[]> {
+    for (const op of ops) bytes.push(encodeOp(op));
     return new Promise((resolve, reject) => {
-      this.queue.push({ ops, resolve, reject });
+      this.queue.push({ ops: bytes, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.run());
@@ -81,7 +84,7 @@ export class RecoveryBatcher {
     const q = this.queue;
     this.queue = [];
     const all = q.flatMap((x) => x.ops);
-    this.pool.recover(all).then(
+    this.pool.recoverEncoded(all).then(
       (rs) => {
         let i = 0;
         for (const x of q) {

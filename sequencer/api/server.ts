@@ -72,13 +72,14 @@ export function createApi(d: ApiDeps): Hono {
 
   /** Recovers, rate-limits and submits ops in request order; each result is an outcome or an error. */
   async function submitAll(ops: Op[]): Promise<(SubmitOutcome | ApiError)[]> {
-    const recs = await d.batcher.recover(ops);
+    const bytes: Uint8Array[] = [];
+    const recs = await d.batcher.recover(ops, bytes);
     const nowMs = Date.now();
     return ops.map((op, i) => {
       const rec = recs[i]!;
       try {
         if (op.type !== "OracleUpdate" && !d.limiter.take(rec.signer ?? "invalid-signature", 1, nowMs)) throw new ApiError("RATE_LIMITED");
-        return core.submit(op, rec);
+        return core.submit(op, rec, undefined, bytes[i]);
       } catch (e) {
         return refusal(e);
       }

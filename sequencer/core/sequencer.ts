@@ -13,6 +13,7 @@
  * (the engine's next decisions depend on the refusal, and replay must see it).
  */
 import { FLAG_SELL, TIF_MASK, TIF_POST_ONLY, TIF_SHIFT } from "../state/constants.js";
+import { encodeSequencedOpFrom } from "../state/codec.js";
 import { applyOp, decodeOp, encodeOp, encodeSequencedOp, stateRoot, type Receipt, type Recovered } from "../state/index.js";
 import type { CancelAll, Fill, L1Input, Op, PlaceOrder, SequencedOp } from "../state/ops.js";
 import type { CrossmarginState } from "../state/state.js";
@@ -58,7 +59,7 @@ export interface SequencerCoreOptions {
   snapshotEveryOps?: number;
 }
 
-type Sink = (op: SequencedOp, rec: Recovered, receipt: Receipt) => { seq: number; durable: Promise<unknown> | null };
+type Sink = (op: SequencedOp, rec: Recovered, receipt: Receipt, opBytes?: Uint8Array) => { seq: number; durable: Promise<unknown> | null };
 
 const DEADMAN_KEY = "deadman";
 
@@ -105,9 +106,9 @@ export class SequencerCore {
     return t > this.state.clock ? t : this.state.clock;
   }
 
-  private appendToLog: Sink = (op, rec, receipt) => {
+  private appendToLog: Sink = (op, rec, receipt, opBytes) => {
     const seq = this.log.nextSeq();
-    const durable = this.log.append(logItem(op, rec, receipt));
+    const durable = this.log.append(logItem(op, rec, receipt, opBytes && encodeSequencedOpFrom(op.timestamp, opBytes)));
     durable.catch((e) => (this.failure ??= e));
     return { seq, durable };
   };
@@ -123,9 +124,10 @@ export class SequencerCore {
   /**
    * Orders and executes a client's signed op (or an oracle update) whose signature the
    * ingress pre-pass recovered as `rec`. Throws `Refused` with the STF's reason (nothing
-   * logged, state unchanged) or POST_ONLY_WOULD_CROSS.
+   * logged, state unchanged) or POST_ONLY_WOULD_CROSS. `opBytes`: the op's canonical
+   * encoding when the caller has it (saves encoding it again for the log).
    */
-  submit(op: Op, rec: Recovered, timestamp = this.now()): SubmitOutcome {
+  submit(op: Op, rec: Recovered, timestamp = this.now(), opBytes?: Uint8Array): SubmitOutcome {
     this.check();
     if (op.type === "PlaceOrder" && tif(op.flags) === TIF_POST_ONLY && op.market < this.state.markets.length) {
       // Checked before the STF so a crossing post-only order is not placed at all.
@@ -133,7 +135,7 @@ export class SequencerCore {
         throw new Refused("POST_ONLY_WOULD_CROSS");
       }
     }
-    return this.execute({ timestamp, op }, rec, true);
+    return this.execute({ timestamp, op }, rec, true, opBytes);
   }
 
   /** Appends an L1 input (always logged: it is consumed even when its effect is refused). */
@@ -146,11 +148,11 @@ export class SequencerCore {
    * Runs one root operation and whatever it causes. `dropRefused`: a refused signed op is
    * answered, not logged.
    */
-  private execute(sop: SequencedOp, rec: Recovered, dropRefused: boolean): SubmitOutcome {
+  private execute(sop: SequencedOp, rec: Recovered, dropRefused: boolean, opBytes?: Uint8Array): SubmitOutcome {
     const receipt = applyOp(this.state, sop.op, { timestamp: sop.timestamp, ...rec });
     if (!receipt.ok && dropRefused) throw new Refused(receipt.reason!, receipt.detail);
     const durables: Promise<unknown>[] = [];
-    const record = this.record(sop, rec, receipt, durables);
+    const record = this.record(sop, rec, receipt, durables, opBytes);
     const fills: Record_[] = [];
     let detached: SlotRef[] = [];
     if (receipt.ok && sop.op.type === "PlaceOrder") {
@@ -162,8 +164,8 @@ export class SequencerCore {
     return { record, fills, detached, durable: Promise.all(durables).then(() => undefined) };
   }
 
-  private record(sop: SequencedOp, rec: Recovered, receipt: Receipt, durables: Promise<unknown>[]): Record_ {
-    const { seq, durable } = this.sink(sop, rec, receipt);
+  private record(sop: SequencedOp, rec: Recovered, receipt: Receipt, durables: Promise<unknown>[], opBytes?: Uint8Array): Record_ {
+    const { seq, durable } = this.sink(sop, rec, receipt, opBytes);
     if (durable) durables.push(durable);
     const r: Record_ = { seq, op: sop, signer: rec.signer, receipt };
     this.emit(r);

@@ -52,21 +52,33 @@ export class SignaturePool {
   }
 
   /** Recovers the signers of `ops`, spread over the workers in contiguous chunks. */
-  async recover(ops: Op[]): Promise<Recovered[]> {
-    if (ops.length === 0) return [];
+  recover(ops: Op[]): Promise<Recovered[]> {
+    return this.recoverEncoded(ops.map(encodeOp));
+  }
+
+  /**
+   * Same, from the operations' canonical bytes (the caller keeps them for the op log). Each
+   * chunk travels as one transferred buffer plus offsets: no per-op structured clone.
+   */
+  async recoverEncoded(encoded: Uint8Array[]): Promise<Recovered[]> {
+    if (encoded.length === 0) return [];
     for (const x of this.workers) x.ref();
-    const chunks = Math.min(this.workers.length, Math.ceil(ops.length / 16));
-    const per = Math.ceil(ops.length / chunks);
+    const chunks = Math.min(this.workers.length, Math.ceil(encoded.length / 16));
+    const per = Math.ceil(encoded.length / chunks);
     const parts: Promise<Recovered[]>[] = [];
     for (let c = 0; c < chunks; c++) {
-      const slice = ops.slice(c * per, (c + 1) * per);
-      const encoded = slice.map(encodeOp);
+      const slice = encoded.slice(c * per, (c + 1) * per);
+      const ends = new Uint32Array(slice.length);
+      let total = 0;
+      for (let i = 0; i < slice.length; i++) ends[i] = total += slice[i]!.length;
+      const packed = new Uint8Array(total);
+      for (let i = 0, at = 0; i < slice.length; at = ends[i++]!) packed.set(slice[i]!, at);
       const id = this.nextId++;
       const worker = this.workers[this.turn++ % this.workers.length]!;
       parts.push(
         new Promise<Recovered[]>((resolve, reject) => {
           this.pending.set(id, { resolve, reject });
-          worker.postMessage({ id, ops: encoded });
+          worker.postMessage({ id, packed, ends }, [packed.buffer, ends.buffer]);
         }),
       );
     }

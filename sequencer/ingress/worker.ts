@@ -6,9 +6,10 @@ import { recoverOpNative } from "./recover.js";
 
 const domain = { chainId: BigInt(workerData.chainId as string), verifyingContract: workerData.verifyingContract as Hex };
 
-parentPort!.on("message", (m: { id: number; ops: Uint8Array[] }) => {
+parentPort!.on("message", (m: { id: number; packed: Uint8Array; ends: Uint32Array }) => {
   try {
-    const results = m.ops.map((bytes) => recoverOpNative(decodeOp(bytes), domain));
+    const results = new Array(m.ends.length);
+    for (let i = 0, at = 0; i < m.ends.length; at = m.ends[i++]!) results[i] = recoverOpNative(decodeOp(m.packed.subarray(at, m.ends[i])), domain);
     parentPort!.postMessage({ id: m.id, results });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: String(e) });

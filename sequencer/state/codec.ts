@@ -72,3 +72,17 @@ export function decodeSequencedOp(bytes: Uint8Array): SequencedOpValue {
   const v = SequencedOp.deserialize(bytes) as Any;
   return { timestamp: v.timestamp, op: fromUnionValue(v.op) };
 }
+
+/**
+ * encodeSequencedOp from an op's canonical bytes, without re-encoding the op: the container
+ * {timestamp: uint64, op: union} serializes as timestamp (8 bytes LE) ‖ offset 12 (4 bytes LE)
+ * ‖ op bytes. The sequencer encodes each op once (for the signature workers) and reuses it.
+ */
+export function encodeSequencedOpFrom(timestamp: bigint, opBytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + opBytes.length);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, timestamp, true);
+  view.setUint32(8, 12, true);
+  out.set(opBytes, 12);
+  return out;
+}
