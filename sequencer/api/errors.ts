@@ -25,6 +25,7 @@ export const INGRESS_ERRORS = {
   POST_ONLY_WOULD_CROSS: { status: 409, message: "a post-only order would cross the book and was not placed" },
   NOT_FOUND: { status: 404, message: "no such resource" },
   OVERLOADED: { status: 503, message: "the sequencer's queue is full; retry later" },
+  INTERNAL_ERROR: { status: 500, message: "the sequencer failed to handle the request (a bug: please report it with the request)" },
   SEQUENCER_UNAVAILABLE: { status: 503, message: "the sequencer is stopping or failed; the operation was not accepted" },
   DEV_ONLY: { status: 403, message: "this route exists only when the sequencer runs with dev deposits enabled" },
   RESUME_TOO_OLD: { status: 410, message: "the stream cannot resume that far back; resubscribe without fromSeq and re-query state" },

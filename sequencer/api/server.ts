@@ -58,7 +58,7 @@ export function createApi(d: ApiDeps): Hono {
   app.onError((e, c) => {
     if (e instanceof ApiError) return c.json(e.body(), e.status as 400);
     console.error("api: unexpected error", e);
-    return c.json({ code: "SEQUENCER_UNAVAILABLE", message: `internal error: ${(e as Error).message}` }, 500);
+    return c.json(new ApiError("INTERNAL_ERROR", `internal error: ${(e as Error).message}`).body(), 500);
   });
   app.notFound((c) => c.json(new ApiError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`).body(), 404));
 
@@ -127,16 +127,18 @@ export function createApi(d: ApiDeps): Hono {
     const place = parseOp(b.place, "place");
     if (cancel.type !== "CancelOrder") throw new ApiError("INVALID_FIELD", "cancel must be a CancelOrder", "cancel.type");
     if (place.type !== "PlaceOrder") throw new ApiError("INVALID_FIELD", "place must be a PlaceOrder", "place.type");
-    const [rc, rp] = await d.batcher.recover([cancel, place]);
+    const bytes: Uint8Array[] = [];
+    const [rc, rp] = await d.batcher.recover([cancel, place], bytes);
     if (!d.limiter.take(rc!.signer ?? "invalid-signature", 2, Date.now())) throw new ApiError("RATE_LIMITED");
-    let outs: { cancel: SubmitOutcome; place: SubmitOutcome };
+    let outs: ReturnType<SequencerCore["modify"]>;
     try {
-      outs = core.modify(cancel, rc!, place, rp!);
+      outs = core.modify(cancel, rc!, place, rp!, bytes);
     } catch (e) {
       throw refusal(e);
     }
-    await Promise.all([outs.cancel.durable, outs.place.durable]);
-    return c.json({ cancel: outcomeJson(outs.cancel), place: outcomeJson(outs.place) });
+    const placed = outs.place instanceof Refused ? null : outs.place;
+    await Promise.all([outs.cancel.durable, placed?.durable]);
+    return c.json({ cancel: outcomeJson(outs.cancel), place: placed ? outcomeJson(placed) : { error: refusal(outs.place).body() } });
   });
 
   const DeadmanSchema = z.object({ cancelAll: z.unknown(), at: z.union([z.string().regex(/^[0-9]+$/), z.number().int().min(0)]) }).strict();

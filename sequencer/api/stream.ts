@@ -170,11 +170,11 @@ export class StreamHub {
       c.sentTo = r.seq;
       let json: Record<string, unknown> | null = null;
       for (const ch of c.channels) {
-        if (ch.type === "receipts") out.push(JSON.stringify({ channel: ch, seq: String(r.seq), data: (json ??= recordJson(r)) }));
+        if (ch.type === "receipts") out.push(JSON.stringify({ channel: ch, seq: r.seq, data: (json ??= recordJson(r)) }));
         else if (ch.type === "fills") {
-          for (const e of r.receipt.events) if (e.kind === "Fill" && (ch.market === undefined || ch.market === e.market)) out.push(JSON.stringify({ channel: ch, seq: String(r.seq), data: toJson(e) }));
+          for (const e of r.receipt.events) if (e.kind === "Fill" && (ch.market === undefined || ch.market === e.market)) out.push(JSON.stringify({ channel: ch, seq: r.seq, data: toJson(e) }));
         } else if (ch.type === "account") {
-          if (touches(r, ch.account)) out.push(JSON.stringify({ channel: ch, seq: String(r.seq), data: (json ??= recordJson(r)) }));
+          if (touches(r, ch.account)) out.push(JSON.stringify({ channel: ch, seq: r.seq, data: (json ??= recordJson(r)) }));
         } else if (!replay) bookMarkets(r, books);
       }
     }
@@ -185,7 +185,7 @@ export class StreamHub {
   private sendBook(c: Client, ch: Extract<Channel, { type: "book" }>): void {
     if (ch.market >= this.core.state.markets.length) return this.error(c.ws, "MARKET_UNKNOWN", ERRORS.MARKET_UNKNOWN.message, "channels.market");
     const d = this.core.engine.depth(ch.market, ch.levels ?? 20);
-    c.ws.send(JSON.stringify({ channel: ch, seq: String(c.sentTo), data: toJson({ market: ch.market, ...d }) }));
+    c.ws.send(JSON.stringify({ channel: ch, seq: c.sentTo, data: toJson({ market: ch.market, ...d }) }));
   }
 
   close(): void {

@@ -204,11 +204,20 @@ export class SequencerCore {
     return rec;
   }
 
-  /** Cancel-replace: the cancel, then (if it was accepted) the new order, as two ops. */
-  modify(cancel: Op, cancelRec: Recovered, place: Op, placeRec: Recovered): { cancel: SubmitOutcome; place: SubmitOutcome } {
+  /**
+   * Cancel-replace: the cancel, then (if it was accepted) the new order, at one timestamp.
+   * A refused cancel refuses the whole (throws); a refused place is returned beside the
+   * cancel's outcome, which stands.
+   */
+  modify(cancel: Op, cancelRec: Recovered, place: Op, placeRec: Recovered, bytes: Uint8Array[] = []): { cancel: SubmitOutcome; place: SubmitOutcome | Refused } {
     const timestamp = this.now();
-    const c = this.submit(cancel, cancelRec, timestamp);
-    return { cancel: c, place: this.submit(place, placeRec, timestamp) };
+    const c = this.submit(cancel, cancelRec, timestamp, bytes[0]);
+    try {
+      return { cancel: c, place: this.submit(place, placeRec, timestamp, bytes[1]) };
+    } catch (e) {
+      if (!(e instanceof Refused)) throw e;
+      return { cancel: c, place: e };
+    }
   }
 
   // ---- dead-man's switch ----

@@ -1,0 +1,300 @@
+/**
+ * The Crossmargin client: signs operations with a viem account and speaks the sequencer's
+ * HTTP and WebSocket API (docs/api.md). One client = one signing key acting for one
+ * account (its own, or — for a session key — the account named by `sessionFor`).
+ */
+import type { LocalAccount } from "viem";
+import { opToJson, toJson } from "../sequencer/api/schema.js";
+import type { Hex, OracleUpdate, PricePoint, SignedOp } from "../sequencer/state/ops.js";
+import {
+  type CancelTarget,
+  type IntLike,
+  type MarginMode,
+  type PlaceOrderParams,
+  type TimeLike,
+  adjustIsolatedMarginOp,
+  cancelAllOp,
+  cancelOrderOp,
+  grantSessionKeyOp,
+  liquidateOp,
+  placeOrderOp,
+  revokeSessionKeyOp,
+  setMarginModeOp,
+  setPortfolioMarginOp,
+  toBigInt,
+  transferOp,
+  withdrawOp,
+} from "./build.js";
+import { CrossmarginApiError, CrossmarginNetworkError, CrossmarginResponseError } from "./errors.js";
+import { NonceSource, type OpInput, type SigningDomain, signOperation, signOracleUpdate } from "./signing.js";
+import { type Channel, type StreamMessage, type SubscribeOptions, type Subscription, type WebSocketConstructor, openSubscription } from "./stream.js";
+import {
+  type Account,
+  type Batch,
+  type Book,
+  type DeadmanResult,
+  type DevDepositResult,
+  type Info,
+  type LoggedOp,
+  type Market,
+  type ModifyResult,
+  type Receipt,
+  ShapeError,
+  obj,
+  parseAccount,
+  parseBatch,
+  parseBatches,
+  parseBook,
+  parseDeadman,
+  parseDevDeposit,
+  parseIndex,
+  parseInfo,
+  parseLoggedOp,
+  parseMarkets,
+  parseModify,
+  parseReceipt,
+} from "./types.js";
+
+export interface CrossmarginClientConfig {
+  /** The sequencer's base URL, e.g. `http://127.0.0.1:9545` (without `/v1`). */
+  url: string;
+  /** The signing key: the account's owner, or a session key (with `sessionFor`). */
+  account: LocalAccount;
+  /** The account to act for; resolved from `GET /v1/accounts/by-owner/:address` when omitted. */
+  accountIndex?: number;
+  /** Makes this a session-key client: `account` is the session key, acting for this account index. */
+  sessionFor?: number;
+  /** A fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+  /** A WebSocket constructor (e.g. `globalThis.WebSocket`); default: the `ws` package. */
+  WebSocket?: WebSocketConstructor;
+  /** Per-request timeout, ms (default 30 000). */
+  timeoutMs?: number;
+}
+
+/** Any operation `submit` accepts: described (signed here) or already signed (including oracle updates). */
+export type Submittable = OpInput | SignedOp | OracleUpdate;
+
+/** A `submit` result, per operation in request order: its receipt, or the rejection (not thrown). */
+export type SubmitResult = Receipt | CrossmarginApiError;
+
+export type CrossmarginClient = ReturnType<typeof createCrossmarginClient>;
+
+export function createCrossmarginClient(config: CrossmarginClientConfig) {
+  const { account: signer } = config;
+  if (config.sessionFor !== undefined && config.accountIndex !== undefined && config.sessionFor !== config.accountIndex) {
+    throw new Error(`sessionFor (${config.sessionFor}) and accountIndex (${config.accountIndex}) name different accounts`);
+  }
+  const fixedIndex = config.sessionFor ?? config.accountIndex;
+  const base = config.url.replace(/\/+$/, "");
+  const doFetch = config.fetch ?? globalThis.fetch;
+  if (typeof doFetch !== "function") throw new Error("no fetch implementation: pass `fetch` in the config");
+  const timeoutMs = config.timeoutMs ?? 30_000;
+  const nonces = new NonceSource();
+
+  // ─── HTTP ──────────────────────────────────────────────────────────────────────────
+
+  async function request<T>(method: "GET" | "POST", path: string, body: unknown, parse: (json: unknown) => T): Promise<T> {
+    const url = base + path;
+    let status: number;
+    let text: string;
+    let ok: boolean;
+    try {
+      const res = await doFetch(url, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(toJson(body)),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = res.status;
+      ok = res.ok;
+      text = await res.text();
+    } catch (e) {
+      throw new CrossmarginNetworkError(`${method} ${url} failed: ${networkReason(e, timeoutMs)}`, url, { cause: e });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new CrossmarginResponseError(`${method} ${url}: HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`, status, text);
+    }
+    if (!ok) {
+      throw (
+        CrossmarginApiError.fromBody(json, status) ??
+        new CrossmarginResponseError(`${method} ${url}: HTTP ${status} without a rejection body: ${text.slice(0, 200)}`, status, text)
+      );
+    }
+    try {
+      return parse(json);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new CrossmarginResponseError(`${method} ${url}: unexpected response: ${e.message}`, status, text);
+      throw e;
+    }
+  }
+  const get = <T>(path: string, parse: (json: unknown) => T) => request("GET", path, undefined, parse);
+  const post = <T>(path: string, body: unknown, parse: (json: unknown) => T) => request("POST", path, body, parse);
+
+  // ─── lazily resolved context ───────────────────────────────────────────────────────
+
+  /** Caches a lazy lookup; a failed one is forgotten so the next call tries again. */
+  function once<T>(f: () => Promise<T>): () => Promise<T> {
+    let p: Promise<T> | null = null;
+    return () => {
+      p ??= f().catch((e) => {
+        p = null;
+        throw e;
+      });
+      return p;
+    };
+  }
+  // The domain and nonce window never change under a running Rollup contract, so one
+  // /v1/info answer serves the client's lifetime.
+  const cachedInfo = once(() => get("/v1/info", parseInfo));
+  const resolveIndex = once(async () =>
+    fixedIndex !== undefined ? fixedIndex : get(`/v1/accounts/by-owner/${signer.address.toLowerCase()}`, parseIndex),
+  );
+
+  async function signingDomain(): Promise<SigningDomain> {
+    const i = await cachedInfo();
+    return { chainId: i.chainId, verifyingContract: i.verifyingContract };
+  }
+
+  // ─── signing ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Fills in account (this client's, unless given) and a fresh nonce, then signs. The
+   * nonce is drawn before any await, so concurrent calls get increasing nonces in call order.
+   */
+  async function signOp<T extends SignedOp>(op: OpInput<T>): Promise<T> {
+    const nonce = nonces.next();
+    const [domain, index] = await Promise.all([signingDomain(), op.account ?? resolveIndex()]);
+    return signOperation<T>(signer, { ...op, account: index, nonce } as never, domain);
+  }
+
+  async function prepare(op: Submittable): Promise<SignedOp | OracleUpdate> {
+    if (op.type === "OracleUpdate" || "signature" in op) return op as SignedOp | OracleUpdate;
+    return signOp(op);
+  }
+
+  async function submitOp(op: Submittable): Promise<Receipt> {
+    return post("/v1/op", opToJson(await prepare(op)), (j) => parseReceipt(j));
+  }
+
+  /** Several operations in one request (1–256); nonces ascend in array order. */
+  async function submit(ops: readonly Submittable[]): Promise<SubmitResult[]> {
+    const signed = await Promise.all(ops.map(prepare));
+    return post("/v1/ops", { ops: signed.map(opToJson) }, (j) => {
+      const results = obj(j, "").results;
+      if (!Array.isArray(results) || results.length !== ops.length) throw new ShapeError("results", `an array of ${ops.length} results`, results);
+      return results.map((r, i): SubmitResult => {
+        const o = obj(r, `results[${i}]`);
+        if (o.error === undefined) return parseReceipt(o, `results[${i}]`);
+        const err = CrossmarginApiError.fromBody(o.error);
+        if (err === null) throw new ShapeError(`results[${i}].error`, "a rejection { code, message }", o.error);
+        return err;
+      });
+    });
+  }
+
+  // ─── dead-man's switch ─────────────────────────────────────────────────────────────
+
+  async function deadman(at: TimeLike, opts: { market?: number } = {}): Promise<DeadmanResult> {
+    const when = toBigInt(at, "at");
+    const [info, cancelAll] = await Promise.all([cachedInfo(), signOp(cancelAllOp(opts.market))]);
+    // The held CancelAll is applied at `at` and must pass the nonce-window check then;
+    // arming one that cannot would leave the desk believing it is protected when it is not.
+    if (when !== 0n && when - cancelAll.nonce > info.nonceWindowMs) {
+      throw new RangeError(`deadman: at is ${when - cancelAll.nonce} ms away, beyond the nonce window (${info.nonceWindowMs} ms); push it nearer and re-arm periodically`);
+    }
+    return post("/v1/deadman", { cancelAll: opToJson(cancelAll), at: when }, parseDeadman);
+  }
+
+  return {
+    /** The signing key's address. */
+    address: signer.address.toLowerCase() as Hex,
+    url: base,
+    /** True for a session-key client. */
+    isSession: config.sessionFor !== undefined,
+
+    /** The account this client acts for (resolved once). */
+    accountIndex: resolveIndex,
+    /** The EIP-712 domain from `GET /v1/info` (fetched once). */
+    signingDomain,
+    /** The next nonce: max(now ms, last + 1). */
+    nextNonce: () => nonces.next(),
+    signOp,
+    /** Signs an oracle update with `signers` (default: this client's key). */
+    signOracleUpdate: async (update: { timestamp: IntLike; prices: { kind: number; id: number; price: IntLike }[] }, signers: readonly LocalAccount[] = [signer]) =>
+      signOracleUpdate(
+        {
+          timestamp: toBigInt(update.timestamp, "timestamp"),
+          prices: update.prices.map((p, i): PricePoint => ({ kind: p.kind, id: p.id, price: toBigInt(p.price, `prices[${i}].price`) })),
+        },
+        signers,
+        await signingDomain(),
+      ),
+
+    // submitting
+    submitOp,
+    submit,
+    withdraw: (p: { asset: number; amount: IntLike }) => submitOp(withdrawOp(p)),
+    transfer: (p: { to: number; asset: number; amount: IntLike }) => submitOp(transferOp(p)),
+    grantSessionKey: (p: { key: Hex | { address: Hex }; expiry: TimeLike }) => submitOp(grantSessionKeyOp(p)),
+    revokeSessionKey: (key: Hex | { address: Hex }) => submitOp(revokeSessionKeyOp(key)),
+    placeOrder: (p: PlaceOrderParams) => submitOp(placeOrderOp(p)),
+    cancelOrder: (t: CancelTarget) => submitOp(cancelOrderOp(t)),
+    cancelAll: (market?: number) => submitOp(cancelAllOp(market)),
+    /** Cancel-replace in one request: the place is not tried when the cancel is refused. */
+    modifyOrder: async (p: { cancel: CancelTarget; place: PlaceOrderParams }): Promise<ModifyResult> => {
+      // Built before signing so a bad parameter fails before any nonce is used; cancel signed first.
+      const c = cancelOrderOp(p.cancel);
+      const pl = placeOrderOp(p.place);
+      const [cancel, place] = await Promise.all([signOp(c), signOp(pl)]);
+      return post("/v1/orders/modify", { cancel: opToJson(cancel), place: opToJson(place) }, parseModify);
+    },
+    setMarginMode: (market: number, mode: MarginMode) => submitOp(setMarginModeOp(market, mode)),
+    adjustIsolatedMargin: (market: number, delta: IntLike) => submitOp(adjustIsolatedMarginOp(market, delta)),
+    liquidate: (target: number, market: number) => submitOp(liquidateOp(target, market)),
+    setPortfolioMargin: (enabled: boolean) => submitOp(setPortfolioMarginOp(enabled)),
+    /** Arms (or moves) the dead-man's switch: cancel-all (of `market`, default every market) at `at` unless pushed again. */
+    deadman,
+    /** Pushes the dead-man's switch to `timeoutMs` from now; call it periodically as a heartbeat. */
+    keepAlive: (timeoutMs: number, opts: { market?: number } = {}) => deadman(Date.now() + Math.round(timeoutMs), opts),
+    disarmDeadman: () => deadman(0n),
+
+    // queries
+    /** Fresh `GET /v1/info` (seq, root and clock move; the signing domain stays cached). */
+    info: () => get("/v1/info", parseInfo),
+    account: async (index?: number): Promise<Account> => get(`/v1/accounts/${index ?? (await resolveIndex())}`, parseAccount),
+    accountByOwner: (address: Hex): Promise<number> => get(`/v1/accounts/by-owner/${address.toLowerCase()}`, parseIndex),
+    markets: (): Promise<Market[]> => get("/v1/markets", parseMarkets),
+    book: (market: number, levels?: number): Promise<Book> => get(`/v1/markets/${market}/book${levels === undefined ? "" : `?levels=${levels}`}`, (j) => parseBook(j)),
+    op: (seq: IntLike): Promise<LoggedOp> => get(`/v1/ops/${toBigInt(seq, "seq")}`, parseLoggedOp),
+    batches: (from = 0, limit = 100): Promise<Batch[]> => get(`/v1/batches?from=${from}&limit=${limit}`, parseBatches),
+    batch: (index: number): Promise<Batch> => get(`/v1/batches/${index}`, (j) => parseBatch(j)),
+    openApi: (): Promise<unknown> => get("/v1/openapi.json", (j) => j),
+    /** Dev mode only (`--dev-deposits`): credits `amount` of `asset` to `owner` (default: this key's address). */
+    devDeposit: (p: { asset: number; amount: IntLike; owner?: Hex }): Promise<DevDepositResult> =>
+      post("/v1/dev/deposit", { owner: (p.owner ?? signer.address).toLowerCase(), asset: p.asset, amount: toBigInt(p.amount, "amount") }, parseDevDeposit),
+
+    /** Subscribes to stream channels; reconnects and resumes by itself until `close()`. */
+    subscribe: (channels: readonly Channel[], onMessage: (m: StreamMessage) => void, opts?: SubscribeOptions): Subscription =>
+      openSubscription(base, loadWebSocket, channels, onMessage, opts),
+  };
+
+  async function loadWebSocket(): Promise<WebSocketConstructor> {
+    if (config.WebSocket) return config.WebSocket;
+    // Loaded on first use so that a browser bundle passing its own WebSocket never pulls in `ws`.
+    const mod = await import("ws");
+    return mod.default as unknown as WebSocketConstructor;
+  }
+}
+
+function networkReason(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
+  const cause = err?.cause;
+  const detail = cause?.code ?? cause?.message;
+  return detail ? `${err.message} (${detail})` : String(err?.message ?? e);
+}
+

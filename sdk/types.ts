@@ -1,0 +1,500 @@
+/**
+ * Typed responses of the sequencer API and their parsers. JSON carries every integer that
+ * can exceed 2^53 as a decimal string (docs/api.md §Conventions); the parsers turn those into
+ * bigints and check each field's presence and type, so a response from an incompatible
+ * server fails here with the field's path instead of as a NaN somewhere in a desk's code.
+ */
+import type { Reason } from "../sequencer/state/reasons.js";
+import { CrossmarginApiError } from "./errors.js";
+import type { Hex, Op } from "../sequencer/state/ops.js";
+import type { StfEvent } from "../sequencer/state/receipt.js";
+
+export type { Hex, Op, Reason, StfEvent };
+export type FillEvent = Extract<StfEvent, { kind: "Fill" }>;
+
+export interface MarginTier {
+  notionalCap: bigint;
+  imfPpm: bigint;
+  mmfPpm: bigint;
+}
+export interface Market {
+  id: number;
+  /** 0 unlisted, 1 active, 2 reduce-only, 3 halted (sequencer/state/constants.ts). */
+  status: number;
+  tickSize: bigint;
+  lotSize: bigint;
+  tiers: MarginTier[];
+  oraclePrice: bigint;
+  oracleTimestamp: bigint;
+  fundingIndex: bigint;
+  openInterest: bigint;
+  group: number;
+}
+export interface Asset {
+  id: number;
+  decimals: number;
+  weightPpm: bigint;
+  oraclePrice: bigint;
+  oracleTimestamp: bigint;
+}
+export interface Info {
+  chainId: bigint;
+  /** The Rollup contract: the EIP-712 domain's verifyingContract. */
+  verifyingContract: Hex;
+  nonceWindowMs: bigint;
+  /** Last durable op-log seq. */
+  seq: bigint;
+  root: Hex;
+  clock: bigint;
+  markets: Market[];
+  assets: Asset[];
+  /** Not in docs/api.md's route table, but answered by the server; absent from older servers. */
+  l1NextIndex?: bigint;
+  devDeposits?: boolean;
+}
+export interface Position {
+  market: number;
+  size: bigint;
+  entryNotional: bigint;
+  isolatedMargin: bigint;
+  marginMode: "cross" | "isolated";
+  markPrice: bigint;
+  unrealizedPnl: bigint;
+  /** Isolated positions only. */
+  isolatedEquity?: bigint;
+}
+export interface OpenOrder {
+  slot: number;
+  market: number;
+  side: "buy" | "sell";
+  price: bigint;
+  size: bigint;
+  remaining: bigint;
+  expiry: bigint;
+  clientOrderId: bigint;
+  flags: number;
+}
+export interface SessionKeyInfo {
+  key: Hex;
+  expiry: bigint;
+}
+export interface Margin {
+  portfolio: boolean;
+  collateral: bigint;
+  equity: bigint;
+  initialRequirement: bigint;
+  maintenanceRequirement: bigint;
+  health: bigint;
+  liquidatable: boolean;
+}
+export interface Account {
+  index: number;
+  owner: Hex;
+  /** Per asset id. */
+  balances: bigint[];
+  positions: Position[];
+  orders: OpenOrder[];
+  sessionKeys: SessionKeyInfo[];
+  margin: Margin;
+  /** When the armed dead-man's switch fires (ms), or null when none is armed. */
+  deadman: bigint | null;
+}
+export interface BookLevel {
+  price: bigint;
+  size: bigint;
+  orders: number;
+}
+export interface Book {
+  market: number;
+  /** The op-log seq the snapshot reflects. */
+  seq: bigint;
+  /** Best first. */
+  bids: BookLevel[];
+  asks: BookLevel[];
+}
+export interface SlotRef {
+  account: number;
+  slot: number;
+}
+export interface FillReceipt {
+  seq: bigint;
+  ok: boolean;
+  reason?: Reason;
+  events: StfEvent[];
+}
+/** What `POST /v1/op` answers once the operation (and its fills) is in the op log. */
+export interface Receipt {
+  seq: bigint;
+  timestamp: bigint;
+  ok: boolean;
+  reason?: Reason;
+  events: StfEvent[];
+  /** Fill operations a PlaceOrder caused. */
+  fills: FillReceipt[];
+  /** Orders the matching engine took out of the book while placing (self-trade, reduce-only). */
+  detached: SlotRef[];
+}
+export interface ModifyResult {
+  cancel: Receipt;
+  /** The new order's receipt, or its rejection (the cancel stands either way). */
+  place: Receipt | CrossmarginApiError;
+}
+export interface DeadmanResult {
+  account: number;
+  /** 0 when disarmed. */
+  at: bigint;
+}
+export interface DevDepositResult {
+  account: number;
+  seq: bigint;
+}
+/** A logged operation as the stream's `receipts` and `account` channels send it. */
+export interface OpRecord {
+  seq: bigint;
+  timestamp: bigint;
+  op: Op;
+  /** The recovered signer; null for unsigned operations (fills, L1 inputs, oracle updates). */
+  signer: Hex | null;
+  ok: boolean;
+  reason?: Reason;
+  events: StfEvent[];
+}
+/** `GET /v1/ops/:seq`. */
+export interface LoggedOp extends Omit<OpRecord, "events"> {
+  /** The sealed batch holding it, or null while unsealed. */
+  batch: number | null;
+  /** Present while the sequencer still holds the receipt in memory. */
+  events?: StfEvent[];
+}
+export interface Batch {
+  index: number;
+  fromSeq: bigint;
+  toSeq: bigint;
+  preRoot: Hex;
+  postRoot: Hex;
+  l1From: bigint;
+  l1To: bigint;
+  timestamp: bigint;
+}
+
+// ─── parsing ─────────────────────────────────────────────────────────────────────────
+
+/** A response that does not have the documented shape; `path` names the field. */
+export class ShapeError extends Error {
+  constructor(
+    readonly path: string,
+    expected: string,
+    got: unknown,
+  ) {
+    super(`${path || "response"}: expected ${expected}, got ${describe(got)}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+type J = Record<string, unknown>;
+const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
+const HEX = /^0x[0-9a-fA-F]*$/;
+
+export function obj(v: unknown, path: string): J {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ShapeError(path, "an object", v);
+  return v as J;
+}
+function at(path: string, k: string | number): string {
+  return typeof k === "number" ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+}
+/** A decimal string, or a safe JSON integer (the API sends small seqs as numbers in places). */
+export function toBig(v: unknown, path: string): bigint {
+  if (typeof v === "string" && DECIMAL.test(v)) return BigInt(v);
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  throw new ShapeError(path, "an integer (decimal string)", v);
+}
+const big = (o: J, k: string, p: string) => toBig(o[k], at(p, k));
+function num(o: J, k: string, p: string): number {
+  const v = o[k];
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new ShapeError(at(p, k), "an integer", v);
+  return v;
+}
+function bool(o: J, k: string, p: string): boolean {
+  const v = o[k];
+  if (typeof v !== "boolean") throw new ShapeError(at(p, k), "a boolean", v);
+  return v;
+}
+function hex(o: J, k: string, p: string): Hex {
+  const v = o[k];
+  if (typeof v !== "string" || !HEX.test(v)) throw new ShapeError(at(p, k), "0x-hex", v);
+  return v as Hex;
+}
+function oneOf<T extends string>(o: J, k: string, p: string, values: readonly T[]): T {
+  const v = o[k];
+  if (typeof v !== "string" || !(values as readonly string[]).includes(v)) throw new ShapeError(at(p, k), values.join(" | "), v);
+  return v as T;
+}
+function arr<T>(o: J, k: string, p: string, f: (x: unknown, path: string) => T): T[] {
+  const v = o[k];
+  if (!Array.isArray(v)) throw new ShapeError(at(p, k), "an array", v);
+  return v.map((x, i) => f(x, at(at(p, k), i)));
+}
+function optional<T>(o: J, k: string, f: (o: J, k: string, p: string) => T, p: string): T | undefined {
+  return o[k] === undefined ? undefined : f(o, k, p);
+}
+function reason(o: J, p: string): Reason | undefined {
+  const v = o.reason;
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") throw new ShapeError(at(p, "reason"), "a reason code", v);
+  return v as Reason;
+}
+
+/**
+ * Operations and STF events travel as `toJson` made them: every bigint became a decimal
+ * string, and no other field of theirs is a decimal string (the rest are numbers, booleans,
+ * 0x-hex or words). Reviving every decimal string therefore restores exactly the original
+ * values without a per-type field list that would drift from ops.ts and receipt.ts.
+ */
+export function reviveBigints(v: unknown): unknown {
+  if (typeof v === "string") return DECIMAL.test(v) ? BigInt(v) : v;
+  if (Array.isArray(v)) return v.map(reviveBigints);
+  if (v !== null && typeof v === "object") {
+    const o: J = {};
+    for (const [k, x] of Object.entries(v)) o[k] = reviveBigints(x);
+    return o;
+  }
+  return v;
+}
+export function parseOp(v: unknown, path = ""): Op {
+  const o = obj(v, path);
+  if (typeof o.type !== "string") throw new ShapeError(at(path, "type"), "an operation type", o.type);
+  return reviveBigints(o) as Op;
+}
+export function parseEvent(v: unknown, path = ""): StfEvent {
+  const o = obj(v, path);
+  if (typeof o.kind !== "string") throw new ShapeError(at(path, "kind"), "an event kind", o.kind);
+  return reviveBigints(o) as StfEvent;
+}
+export function parseFillEvent(v: unknown, path = ""): FillEvent {
+  const e = parseEvent(v, path);
+  if (e.kind !== "Fill") throw new ShapeError(at(path, "kind"), '"Fill"', e.kind);
+  return e;
+}
+
+const tier = (v: unknown, p: string): MarginTier => {
+  const o = obj(v, p);
+  return { notionalCap: big(o, "notionalCap", p), imfPpm: big(o, "imfPpm", p), mmfPpm: big(o, "mmfPpm", p) };
+};
+export function parseMarket(v: unknown, p = ""): Market {
+  const o = obj(v, p);
+  return {
+    id: num(o, "id", p),
+    status: num(o, "status", p),
+    tickSize: big(o, "tickSize", p),
+    lotSize: big(o, "lotSize", p),
+    tiers: arr(o, "tiers", p, tier),
+    oraclePrice: big(o, "oraclePrice", p),
+    oracleTimestamp: big(o, "oracleTimestamp", p),
+    fundingIndex: big(o, "fundingIndex", p),
+    openInterest: big(o, "openInterest", p),
+    group: num(o, "group", p),
+  };
+}
+export function parseAsset(v: unknown, p = ""): Asset {
+  const o = obj(v, p);
+  return {
+    id: num(o, "id", p),
+    decimals: num(o, "decimals", p),
+    weightPpm: big(o, "weightPpm", p),
+    oraclePrice: big(o, "oraclePrice", p),
+    oracleTimestamp: big(o, "oracleTimestamp", p),
+  };
+}
+export function parseMarkets(v: unknown): Market[] {
+  if (!Array.isArray(v)) throw new ShapeError("", "an array of markets", v);
+  return v.map((x, i) => parseMarket(x, `[${i}]`));
+}
+export function parseInfo(v: unknown): Info {
+  const o = obj(v, "");
+  const info: Info = {
+    chainId: big(o, "chainId", ""),
+    verifyingContract: hex(o, "verifyingContract", ""),
+    nonceWindowMs: big(o, "nonceWindowMs", ""),
+    seq: big(o, "seq", ""),
+    root: hex(o, "root", ""),
+    clock: big(o, "clock", ""),
+    markets: arr(o, "markets", "", parseMarket),
+    assets: arr(o, "assets", "", parseAsset),
+  };
+  const l1 = optional(o, "l1NextIndex", big, "");
+  if (l1 !== undefined) info.l1NextIndex = l1;
+  const dev = optional(o, "devDeposits", bool, "");
+  if (dev !== undefined) info.devDeposits = dev;
+  return info;
+}
+
+const position = (v: unknown, p: string): Position => {
+  const o = obj(v, p);
+  const pos: Position = {
+    market: num(o, "market", p),
+    size: big(o, "size", p),
+    entryNotional: big(o, "entryNotional", p),
+    isolatedMargin: big(o, "isolatedMargin", p),
+    marginMode: oneOf(o, "marginMode", p, ["cross", "isolated"] as const),
+    markPrice: big(o, "markPrice", p),
+    unrealizedPnl: big(o, "unrealizedPnl", p),
+  };
+  const eq = optional(o, "isolatedEquity", big, p);
+  if (eq !== undefined) pos.isolatedEquity = eq;
+  return pos;
+};
+const order = (v: unknown, p: string): OpenOrder => {
+  const o = obj(v, p);
+  return {
+    slot: num(o, "slot", p),
+    market: num(o, "market", p),
+    side: oneOf(o, "side", p, ["buy", "sell"] as const),
+    price: big(o, "price", p),
+    size: big(o, "size", p),
+    remaining: big(o, "remaining", p),
+    expiry: big(o, "expiry", p),
+    clientOrderId: big(o, "clientOrderId", p),
+    flags: num(o, "flags", p),
+  };
+};
+const sessionKey = (v: unknown, p: string): SessionKeyInfo => {
+  const o = obj(v, p);
+  return { key: hex(o, "key", p), expiry: big(o, "expiry", p) };
+};
+export function parseAccount(v: unknown): Account {
+  const o = obj(v, "");
+  const m = obj(o.margin, "margin");
+  return {
+    index: num(o, "index", ""),
+    owner: hex(o, "owner", ""),
+    balances: arr(o, "balances", "", toBig),
+    positions: arr(o, "positions", "", position),
+    orders: arr(o, "orders", "", order),
+    sessionKeys: arr(o, "sessionKeys", "", sessionKey),
+    margin: {
+      portfolio: bool(m, "portfolio", "margin"),
+      collateral: big(m, "collateral", "margin"),
+      equity: big(m, "equity", "margin"),
+      initialRequirement: big(m, "initialRequirement", "margin"),
+      maintenanceRequirement: big(m, "maintenanceRequirement", "margin"),
+      health: big(m, "health", "margin"),
+      liquidatable: bool(m, "liquidatable", "margin"),
+    },
+    deadman: o.deadman === undefined || o.deadman === null ? null : big(o, "deadman", ""),
+  };
+}
+export function parseIndex(v: unknown): number {
+  return num(obj(v, ""), "index", "");
+}
+
+const level = (v: unknown, p: string): BookLevel => {
+  const o = obj(v, p);
+  return { price: big(o, "price", p), size: big(o, "size", p), orders: num(o, "orders", p) };
+};
+/** A book snapshot; `seq` comes from the body (`GET …/book`) or from the stream message. */
+export function parseBook(v: unknown, seq?: bigint): Book {
+  const o = obj(v, "");
+  return {
+    market: num(o, "market", ""),
+    seq: seq ?? big(o, "seq", ""),
+    bids: arr(o, "bids", "", level),
+    asks: arr(o, "asks", "", level),
+  };
+}
+
+const fillReceipt = (v: unknown, p: string): FillReceipt => {
+  const o = obj(v, p);
+  const r: FillReceipt = { seq: big(o, "seq", p), ok: bool(o, "ok", p), events: arr(o, "events", p, parseEvent) };
+  const why = reason(o, p);
+  if (why !== undefined) r.reason = why;
+  return r;
+};
+const slotRef = (v: unknown, p: string): SlotRef => {
+  const o = obj(v, p);
+  return { account: num(o, "account", p), slot: num(o, "slot", p) };
+};
+export function parseReceipt(v: unknown, p = ""): Receipt {
+  const o = obj(v, p);
+  const r: Receipt = {
+    seq: big(o, "seq", p),
+    timestamp: big(o, "timestamp", p),
+    ok: bool(o, "ok", p),
+    events: arr(o, "events", p, parseEvent),
+    fills: o.fills === undefined ? [] : arr(o, "fills", p, fillReceipt),
+    detached: o.detached === undefined ? [] : arr(o, "detached", p, slotRef),
+  };
+  const why = reason(o, p);
+  if (why !== undefined) r.reason = why;
+  return r;
+}
+export function parseModify(v: unknown): ModifyResult {
+  const o = obj(v, "");
+  const place = obj(o.place, "place");
+  if (place.error === undefined) return { cancel: parseReceipt(o.cancel, "cancel"), place: parseReceipt(place, "place") };
+  const err = CrossmarginApiError.fromBody(place.error);
+  if (err === null) throw new ShapeError("place.error", "a rejection { code, message }", place.error);
+  return { cancel: parseReceipt(o.cancel, "cancel"), place: err };
+}
+export function parseDeadman(v: unknown): DeadmanResult {
+  const o = obj(v, "");
+  return { account: num(o, "account", ""), at: big(o, "at", "") };
+}
+export function parseDevDeposit(v: unknown): DevDepositResult {
+  const o = obj(v, "");
+  return { account: num(o, "account", ""), seq: big(o, "seq", "") };
+}
+
+function signer(o: J, p: string): Hex | null {
+  return o.signer === null || o.signer === undefined ? null : hex(o, "signer", p);
+}
+export function parseOpRecord(v: unknown, p = ""): OpRecord {
+  const o = obj(v, p);
+  const r: OpRecord = {
+    seq: big(o, "seq", p),
+    timestamp: big(o, "timestamp", p),
+    op: parseOp(o.op, at(p, "op")),
+    signer: signer(o, p),
+    ok: bool(o, "ok", p),
+    events: arr(o, "events", p, parseEvent),
+  };
+  const why = reason(o, p);
+  if (why !== undefined) r.reason = why;
+  return r;
+}
+export function parseLoggedOp(v: unknown): LoggedOp {
+  const o = obj(v, "");
+  const r: LoggedOp = {
+    seq: big(o, "seq", ""),
+    timestamp: big(o, "timestamp", ""),
+    op: parseOp(o.op, "op"),
+    signer: signer(o, ""),
+    ok: bool(o, "ok", ""),
+    batch: o.batch === null || o.batch === undefined ? null : num(o, "batch", ""),
+  };
+  const why = reason(o, "");
+  if (why !== undefined) r.reason = why;
+  if (o.events !== undefined) r.events = arr(o, "events", "", parseEvent);
+  return r;
+}
+export function parseBatch(v: unknown, p = ""): Batch {
+  const o = obj(v, p);
+  return {
+    index: num(o, "index", p),
+    fromSeq: big(o, "fromSeq", p),
+    toSeq: big(o, "toSeq", p),
+    preRoot: hex(o, "preRoot", p),
+    postRoot: hex(o, "postRoot", p),
+    l1From: big(o, "l1From", p),
+    l1To: big(o, "l1To", p),
+    timestamp: big(o, "timestamp", p),
+  };
+}
+export function parseBatches(v: unknown): Batch[] {
+  if (!Array.isArray(v)) throw new ShapeError("", "an array of batches", v);
+  return v.map((x, i) => parseBatch(x, `[${i}]`));
+}
