@@ -1,0 +1,59 @@
+/** The CLI: every bad option is reported with its name before anything starts; a good start prints its URL and serves. */
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tmpDb } from "./helpers.js";
+
+const CLI = ["--import", "tsx", "sequencer/cli.ts"];
+const ROOT = join(dirname(new URL(import.meta.url).pathname), "../../..");
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+}
+
+describe("crossmargin sequencer (CLI)", () => {
+  it("reports every bad value with its option and exits 2", () => {
+    const r = run(["sequencer", "--port", "abc", "--host", "10.0.0.1", "--rate-limit=-1", "--synchronous", "MAYBE", "--chain-id", "x1", "--batch-interval-ms", "1"]);
+    expect(r.status).toBe(2);
+    for (const expected of ["--port: \"abc\" is not a number", "--db: required", "--host: only loopback", "--rate-limit:", "--synchronous:", "--chain-id:", "--batch-interval-ms:"]) {
+      expect(r.stderr).toContain(expected);
+    }
+  });
+
+  it("rejects unknown options and a bad genesis file with the field", () => {
+    const unknown = run(["sequencer", "--db", tmpDb(), "--colour", "blue"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("--colour");
+    const file = join(dirname(tmpDb()), "genesis.json");
+    writeFileSync(file, JSON.stringify({ maxOracleAgeMs: "x", oracleBandPpm: "1", nonceWindowMs: "1", oracleThreshold: 1, oracleSigners: ["0x01"], assets: [], markets: [] }));
+    const bad = run(["sequencer", "--db", tmpDb(), "--genesis", file]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("maxOracleAgeMs");
+    expect(bad.stderr).toContain("oracleSigners.0");
+    expect(bad.stderr).toContain("assets");
+  });
+
+  it("starts, prints its URL, serves, and stops on SIGTERM", async () => {
+    const child = spawn(process.execPath, [...CLI, "sequencer", "--db", tmpDb(), "--port", "0", "--synchronous", "NORMAL"], { cwd: ROOT });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += String(d);
+          if (out.includes("\n")) resolve(out.split("\n")[0]!);
+        });
+        child.once("exit", (c) => reject(new Error(`exited ${c}`)));
+      });
+      const started = JSON.parse(line);
+      expect(started.event).toBe("started");
+      const info = await (await fetch(`${started.url}/v1/info`)).json();
+      expect(info.markets).toHaveLength(3); // the devnet genesis
+      const exit = new Promise<number | null>((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      expect(await exit).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
