@@ -95,6 +95,7 @@ export async function main(argv: string[]): Promise<void> {
       event: "started",
       url: seq.url,
       db: cfg.db,
+      snapshotSeq: seq.started.snapshotSeq,
       replayed: seq.started.replayed,
       seq: seq.started.seq,
       root: seq.started.root,

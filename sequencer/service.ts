@@ -10,9 +10,9 @@ import { RateLimiter, RecoveryBatcher } from "./api/ingress.js";
 import { createApi } from "./api/server.js";
 import { StreamHub } from "./api/stream.js";
 import type { SequencerConfig } from "./config.js";
-import { SequencerCore } from "./core/sequencer.js";
+import { PRIORITY_KEY, SequencerCore } from "./core/sequencer.js";
 import { SignaturePool } from "./ingress/pool.js";
-import { MatchingEngine } from "./matching/index.js";
+import { type EngineConfig, MatchingEngine, fillBlame } from "./matching/index.js";
 import { bytesToHex } from "./state/bytes.js";
 import { createGenesisState, stateRoot } from "./state/index.js";
 import { tradingMode } from "./state/ops/common.js";
@@ -24,48 +24,74 @@ export interface RunningSequencer {
   port: number;
   core: SequencerCore;
   /** How the start went: ops replayed from the log, and the root reached. */
-  started: { replayed: number; seq: number; root: string; ms: number };
+  started: { replayed: number; snapshotSeq: number; seq: number; root: string; ms: number };
   close(): Promise<void>;
 }
 
 const GENESIS_KEY = "genesis_root";
 
-/** Opens (or creates) the op log and rebuilds state and book by replaying it through the core. */
-export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMaxOps" | "snapshotEveryOps" | "synchronous" | "clock">) {
+/**
+ * Opens (or creates) the op log and rebuilds state and book: from the newest snapshot that
+ * has the book's priority beside it (else genesis), then the log after it, replayed through
+ * the core itself.
+ */
+export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMaxOps" | "snapshotEveryOps" | "synchronous" | "clock"> & { ignoreSnapshots?: boolean }) {
   const t0 = performance.now();
   const log = new OpLog(cfg.db, { synchronous: cfg.synchronous });
   try {
-    const state = createGenesisState(cfg.genesis);
+    let state = createGenesisState(cfg.genesis);
     const genesisRoot = stateRoot(state);
     const stored = log.getMeta(GENESIS_KEY);
     if (stored === undefined) log.setMeta(GENESIS_KEY, genesisRoot);
     else if (!Buffer.from(stored).equals(genesisRoot)) {
       throw new Error(`the op log ${cfg.db} was started from genesis ${bytesToHex(stored)}, not this genesis (${bytesToHex(genesisRoot)})`);
     }
-    const engine = newEngine(state);
+    let engine = newEngine(state);
+    let fromSeq = 0;
+    for (const snap of cfg.ignoreSnapshots ? [] : log.snapshots()) {
+      const priority = log.getMeta(`${PRIORITY_KEY}${snap.seq}`);
+      if (!priority) continue;
+      try {
+        const restored = log.loadSnapshot(snap.seq).state;
+        engine = MatchingEngine.restore(engineConfig(restored), priority, restored, restored.clock);
+        state = restored;
+        fromSeq = snap.seq;
+        break;
+      } catch (e) {
+        console.error(`sequencer: snapshot at seq ${snap.seq} not usable (${(e as Error).message}); trying an older one`);
+      }
+    }
     const core = new SequencerCore({ log, state, engine, clock: cfg.clock, batchMaxOps: cfg.batchMaxOps, snapshotEveryOps: cfg.snapshotEveryOps });
-    const replayed = core.replay(log.readFrom(1));
+    const replayed = core.replay(log.readFrom(fromSeq + 1));
     core.restoreDeadman();
-    return { core, replayed, ms: performance.now() - t0 };
+    return { core, replayed, snapshotSeq: fromSeq, ms: performance.now() - t0 };
   } catch (e) {
     log.close();
     throw e;
   }
 }
 
-export function newEngine(state: CrossmarginState): MatchingEngine {
-  return new MatchingEngine({
+function engineConfig(state: CrossmarginState): EngineConfig {
+  return {
     markets: state.markets.map((m) => ({ lotSize: m.lotSize })),
     positionOf: (account, market) => state.accounts[account]?.positions[market]?.size ?? 0n,
     marketReduceOnly: (market, now) => {
       const m = state.markets[market];
       return m === undefined || tradingMode(state, m, now) === "reduceOnly";
     },
-  });
+    // Which side of a refused fill is at fault, from the state as the STF left it.
+    blameFill: (fill, now) => fillBlame(state, fill, now),
+    // Governed lot changes and listings, followed from the STF's ParamChanged events.
+    marketConfig: (market) => state.markets[market],
+  };
+}
+
+export function newEngine(state: CrossmarginState): MatchingEngine {
+  return new MatchingEngine(engineConfig(state));
 }
 
 export async function startSequencer(cfg: SequencerConfig): Promise<RunningSequencer> {
-  const { core, replayed, ms } = openCore(cfg);
+  const { core, replayed, snapshotSeq, ms } = openCore(cfg);
   const domain = { chainId: cfg.chainId, verifyingContract: cfg.rollup };
   const pool = new SignaturePool(domain, cfg.signatureWorkers);
   const hub = new StreamHub(core, cfg.streamBuffer);
@@ -113,7 +139,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     url: `http://${host}:${port}`,
     port,
     core,
-    started: { replayed, seq: core.log.lastSeq(), root: bytesToHex(stateRoot(core.state)), ms },
+    started: { replayed, snapshotSeq, seq: core.log.lastSeq(), root: bytesToHex(stateRoot(core.state)), ms },
     async close() {
       if (closed) return;
       closed = true;

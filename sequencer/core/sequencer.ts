@@ -62,6 +62,8 @@ export interface SequencerCoreOptions {
 type Sink = (op: SequencedOp, rec: Recovered, receipt: Receipt, opBytes?: Uint8Array) => { seq: number; durable: Promise<unknown> | null };
 
 const DEADMAN_KEY = "deadman";
+/** Meta key prefix of the book priority stored with the snapshot at a seq. */
+export const PRIORITY_KEY = "engine_priority:";
 
 const tif = (flags: number) => (flags & TIF_MASK) >> TIF_SHIFT;
 
@@ -156,10 +158,9 @@ export class SequencerCore {
     const fills: Record_[] = [];
     let detached: SlotRef[] = [];
     if (receipt.ok && sop.op.type === "PlaceOrder") {
-      const res = this.match(sop.op, receipt, sop.timestamp, fills, durables);
-      detached = [...res.selfTradeCancelled, ...res.reduceOnlyCancelled];
+      detached = this.match(sop.op, receipt, sop.timestamp, fills, durables);
     } else {
-      this.engine.onStfEvents(receipt.events);
+      detached = this.engine.onStfEvents(receipt.events);
     }
     return { record, fills, detached, durable: Promise.all(durables).then(() => undefined) };
   }
@@ -172,12 +173,18 @@ export class SequencerCore {
     return r;
   }
 
-  /** Hands a placed order to the engine and applies the fills it emits, at the order's timestamp. */
-  private match(op: PlaceOrder, receipt: Receipt, timestamp: bigint, fills: Record_[], durables: Promise<unknown>[]): PlaceResult {
-    this.engine.onStfEvents(receipt.events);
+  /**
+   * Hands a placed order to the engine and applies the fills it emits at the order's
+   * timestamp. A refused fill takes the side at fault out of matching (docs/matching.md
+   * §Refused fills) and the taker goes on against the rest of the book (`rematch`), so a
+   * taker never rests crossed; each round removes an order or stops the taker, so it ends.
+   * Returns the orders the engine detached on the way.
+   */
+  private match(op: PlaceOrder, receipt: Receipt, timestamp: bigint, fills: Record_[], durables: Promise<unknown>[]): SlotRef[] {
+    const detached = this.engine.onStfEvents(receipt.events);
     const placed = receipt.events.find((e) => e.kind === "OrderPlaced");
     if (placed?.kind !== "OrderPlaced") throw new Error("an accepted PlaceOrder without OrderPlaced");
-    const res = this.engine.onPlaced(
+    let round = this.engine.onPlaced(
       {
         account: op.account,
         slot: placed.slot,
@@ -191,17 +198,22 @@ export class SequencerCore {
       },
       timestamp,
     );
-    for (const fill of res.fills) fills.push(this.applyFill(fill, timestamp, durables));
-    return res;
-  }
-
-  private applyFill(fill: Fill, timestamp: bigint, durables: Promise<unknown>[]): Record_ {
-    const sop: SequencedOp = { timestamp, op: fill };
-    const r = applyOp(this.state, fill, { timestamp, signer: null });
-    const rec = this.record(sop, { signer: null }, r, durables);
-    if (r.ok) this.engine.onStfEvents(r.events);
-    else this.engine.onFillRejected(fill);
-    return rec;
+    for (;;) {
+      detached.push(...round.selfTradeCancelled, ...round.reduceOnlyCancelled, ...round.lotSizeCancelled);
+      for (const fill of round.fills) {
+        const sop: SequencedOp = { timestamp, op: fill };
+        const r = applyOp(this.state, fill, { timestamp, signer: null });
+        fills.push(this.record(sop, { signer: null }, r, durables));
+        if (r.ok) detached.push(...this.engine.onStfEvents(r.events));
+        else {
+          const why = this.engine.onFillRejected(fill, r.reason);
+          if (why.evicted) detached.push(why.evicted);
+          if (why.takerStopped) detached.push({ account: op.account, slot: placed.slot });
+        }
+      }
+      if (!this.engine.rematchPending) return detached;
+      round = this.engine.rematch();
+    }
   }
 
   /**
@@ -346,11 +358,17 @@ export class SequencerCore {
     return batch;
   }
 
-  /** Writes a snapshot of the state (and the book's priority) at the log's end. */
+  /**
+   * Writes a snapshot of the state at the log's end, with the book's time priority (which the
+   * state does not hold) beside it: a restart restores both and replays only what follows.
+   */
   snapshot(): void {
     this.log.flush();
     const seq = this.log.lastSeq();
+    this.log.setMeta(`${PRIORITY_KEY}${seq}`, this.engine.exportPriority());
     this.log.writeSnapshot(this.state, seq);
+    // The op log keeps its newest snapshots only; drop the priorities of the pruned ones.
+    this.log.db.prepare("DELETE FROM meta WHERE key LIKE ? AND CAST(substr(key, ?) AS INTEGER) NOT IN (SELECT seq FROM snapshots)").run(`${PRIORITY_KEY}%`, PRIORITY_KEY.length + 1);
     this.lastSnapshotSeq = seq;
   }
 

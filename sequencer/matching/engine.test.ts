@@ -325,16 +325,24 @@ describe("MatchingEngine", () => {
     expect(engine.ordersOf(3)).toEqual([]);
   });
 
-  it("requires emitted fills to be confirmed or rejected before the next placement; rejection leaves the book", () => {
+  it("requires emitted fills to be confirmed or rejected before the next placement; a rejection takes the maker out (fallback rule)", () => {
     const { engine, place } = setup();
     place(1, "sell", 100n, 10n);
     const r = place(2, "buy", 100n, 10n, { flags: IOC });
     expect(engine.pendingFills).toBe(1);
     expect(() => place(3, "buy", 100n, 10n)).toThrow(/not yet confirmed/);
-    engine.onFillRejected(r.fills[0]!);
+    const rej = engine.onFillRejected(r.fills[0]!, "INSUFFICIENT_MARGIN");
+    expect(rej).toEqual({ blamed: "maker", evicted: { account: 1, slot: 0 }, takerStopped: false, rematch: true });
     expect(engine.pendingFills).toBe(0);
-    expect(engine.ordersOf(1)[0]!.remaining).toBe(10n);
+    expect(engine.detachedOrders()).toEqual([{ account: 1, slot: 0, market: 0, reason: "fill-refused" }]);
     expect(() => engine.onFillRejected(r.fills[0]!)).toThrow(/not pending/);
+    expect(engine.rematchPending).toBe(true);
+    expect(() => place(3, "buy", 100n, 10n)).toThrow(/awaits rematch/);
+    const again = engine.rematch();
+    expect(again.fills).toEqual([]);
+    expect(again.dropped).toBe(10n); // IOC: nothing else to meet
+    expect(engine.rematchPending).toBe(false);
+    expect(engine.rematch()).toMatchObject({ fills: [], rested: false, dropped: 0n });
   });
 
   it("dead-man's switch: due() returns accounts whose deadline passed; pushing back reschedules", () => {
@@ -367,5 +375,217 @@ describe("MatchingEngine", () => {
     ]);
     expect(engine.best(1)).toEqual({ bid: null, ask: null });
     expect(() => engine.depth(7, 1)).toThrow(/unknown market/);
+  });
+});
+
+describe("MatchingEngine: refused fills (blameFill rules)", () => {
+  const blaming = (maker: string | null, taker: string | null) => setup({ blameFill: () => ({ maker, taker }) });
+
+  it("maker at fault on every fill: each round evicts, rematch goes down the book and ends (bounded)", () => {
+    const { engine, place } = blaming("INSUFFICIENT_MARGIN", null);
+    for (let a = 1; a <= 5; a++) place(a, "sell", 100n + BigInt(a), 10n);
+    const r = place(9, "buy", 110n, 20n);
+    expect(r.fills.map((f) => f.makerAccount)).toEqual([1, 2]);
+    let round: PlaceResult = r;
+    const seen: number[][] = [];
+    let rounds = 1;
+    for (;;) {
+      seen.push(round.fills.map((f) => f.makerAccount));
+      for (const f of round.fills) expect(engine.onFillRejected(f, "INSUFFICIENT_MARGIN").evicted?.account).toBe(f.makerAccount);
+      if (!engine.rematchPending) break;
+      round = engine.rematch();
+      rounds++;
+      expect(rounds).toBeLessThanOrEqual(5 + 1);
+    }
+    expect(seen).toEqual([[1, 2], [3, 4], [5], []]);
+    expect(round.rested).toBe(true); // GTC taker: nothing left to cross, it rests with its full size
+    expect(engine.ordersOf(9).map((o) => o.remaining)).toEqual([20n]);
+    expect(engine.best(0)).toEqual({ bid: 110n, ask: null });
+    expect(engine.detachedOrders().map((d) => [d.account, d.reason])).toEqual([1, 2, 3, 4, 5].map((a) => [a, "fill-refused"]));
+  });
+
+  it("taker at fault, both, unknown: the taker stops; a resting taker leaves the book", () => {
+    for (const [maker, taker, blamed, evicted] of [
+      [null, "INSUFFICIENT_MARGIN", "taker", false],
+      ["INSUFFICIENT_MARGIN", "INSUFFICIENT_MARGIN", "both", true],
+      [null, null, "unknown", false],
+    ] as const) {
+      const { engine, place, confirm } = blaming(maker, taker);
+      place(1, "sell", 100n, 10n);
+      place(2, "sell", 101n, 10n);
+      const r = place(9, "buy", 101n, 30n); // rests 10 after the two fills
+      expect(r.rested).toBe(true);
+      confirm([r.fills[0]!], true);
+      const rej = engine.onFillRejected(r.fills[1]!, "INSUFFICIENT_MARGIN");
+      expect(rej).toEqual({ blamed, evicted: evicted ? { account: 2, slot: 0 } : null, takerStopped: true, rematch: false });
+      expect(engine.ordersOf(9)).toEqual([]);
+      expect(engine.isDetached(9, 0)).toBe(true);
+      expect(engine.isDetached(2, 0)).toBe(evicted);
+      expect(engine.rematchPending).toBe(false);
+    }
+  });
+
+  it("fallback rule: a refusal reason about the pair is 'unknown' and stops the taker", () => {
+    const { engine, place } = setup();
+    place(1, "sell", 100n, 10n);
+    const r = place(9, "buy", 100n, 10n);
+    expect(engine.onFillRejected(r.fills[0]!, "FILL_SIZE_INVALID")).toEqual({ blamed: "unknown", evicted: null, takerStopped: true, rematch: false });
+    expect(engine.ordersOf(1).length).toBe(1);
+  });
+});
+
+describe("MatchingEngine: market changes", () => {
+  it("a larger lot detaches orders below it, fills only the on-lot part and detaches the residue", () => {
+    const { engine, place, confirm } = setup();
+    place(1, "sell", 100n, 10n); // 1 lot
+    place(2, "sell", 100n, 50n); // 5 lots
+    place(3, "sell", 101n, 60n);
+    expect(engine.onMarketChanged(0, { lotSize: 30n })).toEqual([{ account: 1, slot: 0 }]);
+    expect(engine.lotSize(0)).toBe(30n);
+    expect(engine.detachedOrders()).toEqual([{ account: 1, slot: 0, market: 0, reason: "lot-size" }]);
+    const r = place(9, "buy", 101n, 90n);
+    expect(brief(r.fills)).toEqual([
+      [2, 0, 100n, 30n],
+      [3, 0, 101n, 60n],
+    ]);
+    expect(r.lotSizeCancelled).toEqual([{ account: 2, slot: 0 }]); // 20 left: below the lot
+    confirm(r.fills, true);
+    expect(engine.allOrders()).toEqual([]);
+    // A smaller lot detaches nothing; the reduce-only room is floored to it.
+    expect(engine.onMarketChanged(0, { lotSize: 5n })).toEqual([]);
+  });
+
+  it("follows ParamChanged with marketConfig (lot change, listing); without it they are ignored", () => {
+    const lots = [10n, 10n];
+    const { engine, place } = setup({ marketConfig: (m) => (lots[m] === undefined ? undefined : { lotSize: lots[m]! }) });
+    place(1, "sell", 100n, 10n);
+    lots[0] = 20n;
+    expect(engine.onStfEvents([{ kind: "ParamChanged", key: 11, target: 0 }])).toEqual([{ account: 1, slot: 0 }]);
+    lots[2] = 7n;
+    engine.onStfEvents([{ kind: "ParamChanged", key: 13, target: 2 }]);
+    expect(engine.lotSize(2)).toBe(7n);
+    expect(place(2, "buy", 5n, 7n, { market: 2 }).rested).toBe(true);
+    engine.onStfEvents([{ kind: "ParamChanged", key: 1, target: 0 }]); // other keys: nothing
+    const plain = setup().engine;
+    plain.onStfEvents([{ kind: "ParamChanged", key: 13, target: 2 }]);
+    expect(() => plain.lotSize(2)).toThrow(/unknown market/);
+    plain.onMarketChanged(2, { lotSize: 3n });
+    expect(plain.lotSize(2)).toBe(3n);
+    expect(() => plain.onMarketChanged(5, { lotSize: 3n })).toThrow(/unknown market/);
+  });
+});
+
+describe("MatchingEngine: exportPriority / restore", () => {
+  type O = { market: number; flags: number; price: bigint; size: bigint; remaining: bigint; expiry: bigint; clientOrderId: bigint; nonce: bigint };
+  /** A stand-in for the STF's order slots. */
+  const source = () => {
+    const accounts = Array.from({ length: 10 }, () => ({ orders: new Array<O | null>(64).fill(null) }));
+    return {
+      accounts,
+      put: (a: number, s: number, o: Partial<O> & { price: bigint; nonce: bigint }) =>
+        (accounts[a]!.orders[s] = { market: 0, flags: 0, size: 10n, remaining: 10n, expiry: 0n, clientOrderId: 0n, ...o }),
+    };
+  };
+  const cfg = { markets: [{ lotSize: LOT }, { lotSize: LOT }], positionOf: () => 0n };
+
+  it("round-trips the book, detached records and deadlines; the exported priority beats nonce order", () => {
+    const e = new MatchingEngine(cfg);
+    const src = source();
+    const add = (a: number, side: "buy" | "sell", price: bigint, nonce: bigint, flags = 0) => {
+      const f = (side === "sell" ? FLAG_SELL : 0) | flags;
+      src.put(a, 0, { price, nonce, flags: f });
+      return e.onPlaced({ account: a, slot: 0, market: 0, flags: f, price, size: 10n, expiry: 0n, clientOrderId: 0n, nonce }, 100n);
+    };
+    // Arrival order differs from nonce order (clients pick their nonces): 3 arrives before 1.
+    add(3, "buy", 99n, 50n);
+    add(1, "buy", 99n, 40n);
+    add(2, "buy", 98n, 30n);
+    add(4, "sell", 105n, 20n);
+    expect(add(5, "buy", 105n, 60n, POST).rejected).toBe("POST_ONLY_WOULD_CROSS"); // detached
+    e.scheduleCancelAll(4, 5_000n);
+    const bytes = e.exportPriority();
+    expect(bytes.length).toBe(5 + 12 + 13 * 4 + 14 * 1 + 12 * 1);
+    const r = MatchingEngine.restore(cfg, bytes, src, 100n);
+    expect(r.allOrders()).toEqual(e.allOrders());
+    expect(r.depth(0, 10)).toEqual(e.depth(0, 10));
+    expect(r.detachedOrders()).toEqual([{ account: 5, slot: 0, market: 0, reason: "post-only-would-cross" }]);
+    expect(r.scheduledCancelAll(4)).toBe(5_000n);
+    expect(r.exportPriority()).toEqual(bytes);
+    const sell = { account: 8, slot: 0, market: 0, flags: FLAG_SELL, price: 98n, size: 20n, expiry: 0n, clientOrderId: 0n, nonce: 9n };
+    const fills = e.onPlaced(sell, 100n).fills;
+    expect(brief(fills)).toEqual([
+      [3, 0, 99n, 10n],
+      [1, 0, 99n, 10n],
+    ]);
+    expect(r.onPlaced(sell, 100n).fills).toEqual(fills);
+    // Without the priority bytes, orders come back by (nonce, account, slot): 1 before 3, and
+    // the post-only bid (unknown as detached) crosses the ask, so it is detached again.
+    const n = MatchingEngine.restore(cfg, null, src, 100n);
+    expect(brief(n.onPlaced(sell, 100n).fills)).toEqual([
+      [1, 0, 99n, 10n],
+      [3, 0, 99n, 10n],
+    ]);
+    expect(n.detachedOrders()).toEqual([{ account: 5, slot: 0, market: 0, reason: "crossed-on-restore" }]);
+  });
+
+  it("skips stale entries, appends unlisted orders by (nonce, account, slot), leaves out IOC / expired, detaches crossing and sub-lot ones", () => {
+    const e = new MatchingEngine(cfg);
+    const src = source();
+    const add = (a: number, s: number, price: bigint, nonce: bigint, flags = 0) => {
+      src.put(a, s, { price, nonce, flags });
+      e.onPlaced({ account: a, slot: s, market: 0, flags, price, size: 10n, expiry: 0n, clientOrderId: 0n, nonce }, 100n);
+    };
+    add(1, 0, 99n, 10n);
+    add(2, 0, 99n, 11n);
+    add(3, 0, 99n, 12n);
+    add(4, 0, 99n, 13n, FLAG_SELL); // a sell taker: its fills are refused
+    e.onFillRejected({ type: "Fill", makerAccount: 1, makerSlot: 0, takerAccount: 4, takerSlot: 0, price: 99n, size: 10n }, "INSUFFICIENT_MARGIN");
+    expect(e.rematchPending).toBe(true);
+    e.rematch(); // (1,0) was evicted; (4,0) meets (2,0)
+    e.onFillRejected({ type: "Fill", makerAccount: 2, makerSlot: 0, takerAccount: 4, takerSlot: 0, price: 99n, size: 10n }, "INSUFFICIENT_MARGIN");
+    // Fallback rule: a second maker account refused, so the taker is the one stopped.
+    expect(e.allOrders().map((o) => o.account)).toEqual([2, 3]);
+    const bytes = e.exportPriority();
+    src.accounts[2]!.orders[0] = null; // (2,0) gone since: its entry is skipped
+    src.put(3, 0, { price: 99n, nonce: 99n }); // another order in (3,0): stale entry, goes to the back
+    src.put(5, 0, { price: 99n, nonce: 50n }); // unlisted, nonce 50
+    src.put(6, 1, { price: 99n, nonce: 50n }); // unlisted, same nonce: account decides
+    src.put(6, 0, { price: 99n, nonce: 60n, flags: TIF_IOC << TIF_SHIFT }); // IOC: never rests
+    src.put(7, 0, { price: 97n, nonce: 40n, expiry: 90n }); // expired at 100
+    src.put(8, 0, { price: 98n, nonce: 70n, flags: FLAG_SELL }); // unlisted sell crossing the 99 bids placed before it
+    src.put(9, 0, { price: 90n, nonce: 42n, remaining: 5n }); // below the lot
+    const r = MatchingEngine.restore(cfg, bytes, src, 100n);
+    expect(r.allOrders().map((o) => [o.account, o.slot, o.remaining])).toEqual([
+      [5, 0, 10n],
+      [6, 1, 10n],
+      [3, 0, 10n],
+    ]);
+    expect(r.detachedOrders()).toEqual([
+      { account: 1, slot: 0, market: 0, reason: "fill-refused" },
+      { account: 4, slot: 0, market: 0, reason: "fill-refused" },
+      { account: 8, slot: 0, market: 0, reason: "crossed-on-restore" },
+      { account: 9, slot: 0, market: 0, reason: "lot-size" },
+    ]);
+    src.put(1, 3, { price: 99n, nonce: 1n, market: 7 });
+    expect(() => MatchingEngine.restore(cfg, bytes, src, 100n)).toThrow(/market 7 is not in the engine config/);
+  });
+
+  it("rejects malformed bytes and refuses to export mid-operation", () => {
+    const e = new MatchingEngine(cfg);
+    const good = e.exportPriority();
+    const src = source();
+    const bad = (mut: (b: Uint8Array) => Uint8Array, msg: RegExp) => expect(() => MatchingEngine.restore(cfg, mut(good.slice()), src, 0n)).toThrow(msg);
+    bad((b) => ((b[0] = 0), b), /bad magic/);
+    bad((b) => ((b[4] = 2), b), /unsupported version 2/);
+    bad((b) => b.subarray(0, b.length - 1), /truncated/);
+    bad((b) => Uint8Array.from([...b, 0]), /trailing/);
+    bad((b) => ((b[5] = 1), b), /truncated/);
+    const one = new MatchingEngine(cfg);
+    one.onPlaced({ account: 1, slot: 0, market: 0, flags: 0, price: 1n, size: 10n, expiry: 0n, clientOrderId: 0n, nonce: 1n }, 0n);
+    const ob = one.exportPriority();
+    ob[5 + 4 + 4] = 64;
+    expect(() => MatchingEngine.restore(cfg, ob, src, 0n)).toThrow(/slot 64/);
+    one.onPlaced({ account: 2, slot: 0, market: 0, flags: FLAG_SELL, price: 1n, size: 10n, expiry: 0n, clientOrderId: 0n, nonce: 2n }, 0n);
+    expect(() => one.exportPriority()).toThrow(/not yet confirmed/);
   });
 });

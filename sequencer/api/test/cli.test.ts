@@ -47,7 +47,7 @@ describe("crossmargin sequencer (CLI)", () => {
       });
       const started = JSON.parse(line);
       expect(started.event).toBe("started");
-      const info = await (await fetch(`${started.url}/v1/info`)).json();
+      const info = (await (await fetch(`${started.url}/v1/info`)).json()) as { markets: unknown[] };
       expect(info.markets).toHaveLength(3); // the devnet genesis
       const exit = new Promise<number | null>((r) => child.once("exit", r));
       child.kill("SIGTERM");
