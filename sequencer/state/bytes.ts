@@ -25,6 +25,15 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * The canonical in-memory form of an address: lowercase 0x-hex. The state stores addresses
+ * in this form and every comparison of addresses compares this form, so an operation that
+ * spells an address in mixed (EIP-55 checksum) case means the same account or key.
+ */
+export function lowerAddress(address: Hex): Hex {
+  return address.toLowerCase() as Hex;
+}
+
 export function bytesToHex(bytes: Uint8Array): Hex {
   let s = "0x";
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]! >> 4]! + HEX[bytes[i]! & 15]!;

@@ -1,7 +1,10 @@
 /**
  * Canonical bytes of operations: the SSZ union `Operation` (types.ts); the first byte is the
  * operation's selector (its index in OP_TYPES). Decoding rejects anything non-canonical
- * (wrong lengths, unknown selector, trailing bytes) because SSZ deserialization does.
+ * (wrong lengths, unknown selector, trailing bytes, lists over their limit) because SSZ
+ * deserialization does. Encoding throws on a list longer than its SSZ limit (OracleUpdate:
+ * 68 prices, 8 signatures), which @chainsafe/ssz would otherwise serialize into bytes no
+ * decoder accepts.
  */
 import { ByteVectorType, ContainerType, ListCompositeType, type Type } from "@chainsafe/ssz";
 import { bytesToHex, hexToBytes } from "./bytes.js";
@@ -19,15 +22,50 @@ export function opSelector(type: OpType): number {
 // biome-ignore lint: SSZ values are untyped at this boundary.
 type Any = any;
 
+/** A list over its SSZ limit; `path` is completed on the way out (built only on error). */
+class ListLimit extends Error {
+  constructor(
+    public path: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 function toSsz(type: Type<unknown>, v: Any): Any {
   if (type instanceof ByteVectorType) return hexToBytes(v);
-  if (type instanceof ListCompositeType) return (v as Any[]).map((x) => toSsz(type.elementType as Type<unknown>, x));
+  if (type instanceof ListCompositeType) {
+    const list = v as Any[];
+    if (list.length > type.limit) throw new ListLimit("", `${list.length} items exceed its SSZ list limit of ${type.limit}`);
+    const out = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      try {
+        out[i] = toSsz(type.elementType as Type<unknown>, list[i]);
+      } catch (e) {
+        throw prefixed(e, `[${i}]`);
+      }
+    }
+    return out;
+  }
   if (type instanceof ContainerType) {
     const out: Any = {};
-    for (const [k, t] of Object.entries(type.fields as Record<string, Type<unknown>>)) out[k] = toSsz(t, v[k]);
+    for (const [k, t] of Object.entries(type.fields as Record<string, Type<unknown>>)) {
+      try {
+        out[k] = toSsz(t, v[k]);
+      } catch (e) {
+        throw prefixed(e, `.${k}`);
+      }
+    }
     return out;
   }
   return v;
+}
+
+// PERF: encoding is on the sequencer's hot path; the field path is assembled only when a
+// ListLimit passes through, not for every field of every op.
+function prefixed(e: unknown, step: string): unknown {
+  if (e instanceof ListLimit) e.path = step + e.path;
+  return e;
 }
 
 function fromSsz(type: Type<unknown>, v: Any): Any {
@@ -44,7 +82,13 @@ function fromSsz(type: Type<unknown>, v: Any): Any {
 function toUnionValue(op: Op): { selector: number; value: Any } {
   const selector = SELECTOR.get(op.type);
   if (selector === undefined) throw new Error(`unknown operation type ${String(op.type)}`);
-  const value = toSsz(OP_TYPES[selector]![1] as Type<unknown>, op);
+  let value: Any;
+  try {
+    value = toSsz(OP_TYPES[selector]![1] as Type<unknown>, op);
+  } catch (e) {
+    if (e instanceof ListLimit) throw new Error(`cannot encode ${op.type}${e.path}: ${e.detail}`);
+    throw e;
+  }
   for (const f of SIGNED_64[op.type] ?? []) value[f] = BigInt.asUintN(64, value[f]);
   return { selector, value };
 }

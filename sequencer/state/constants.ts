@@ -23,7 +23,11 @@ export const MARGIN_TIERS = 4;
 export const CORRELATION_GROUPS = 8;
 /** Oracle signer set size (k-of-n, n <= this). */
 export const MAX_ORACLE_SIGNERS = 8;
-/** Price points one OracleUpdate may carry (every market and every asset). */
+/**
+ * List limit of an OracleUpdate's price points: one per market and per asset id (68). Asset 0,
+ * the settlement asset, is never priced (such a point is ORACLE_INVALID_POINT), so at most
+ * MAX_MARKETS + MAX_ASSETS − 1 = 67 points of one update can be valid.
+ */
 export const MAX_PRICE_POINTS = MAX_MARKETS + MAX_ASSETS;
 
 /** SSZ list limits: accounts and withdrawals are indexed by uint32. */
@@ -35,9 +39,17 @@ export const SIZE_SCALE = 100_000_000n;
 /** Fractions (margin, weights, bands) are parts per million. */
 export const PPM = 1_000_000n;
 
-/** Bounds that keep every intermediate product well inside int128/uint64 storage. */
+/**
+ * Largest order, oracle and ADL price, and largest order size. Both fit a uint64 field, and a
+ * position size (int64) times a price stays below 2^125, so a position's value or notional
+ * fits an int128 field. Other intermediate products are not bounded by 128 bits (e.g.
+ * balance × price × weight in collateral valuation, Σ size × price × shock in portfolio
+ * margin): a second implementation needs 256-bit signed intermediates (docs/protocol.md §1).
+ * Stored values are range-checked where they are written (OVERFLOW).
+ */
 export const MAX_PRICE = (1n << 62n) - 1n;
 export const MAX_ORDER_SIZE = (1n << 62n) - 1n;
+/** Ranges of the signed and unsigned integer fields of the state. */
 export const INT64_MIN = -(1n << 63n);
 export const INT64_MAX = (1n << 63n) - 1n;
 export const INT128_MIN = -(1n << 127n);

@@ -77,9 +77,12 @@ export function contribution(pos: Position | null, market: MarketState): Contrib
 }
 
 /**
- * Σ over the account's cross positions, cached per account. The cache is valid while no
- * oracle price or tier changed (state.oracleEpoch) and is kept exact on position changes by
- * replacing the changed position's term, so cached and recomputed sums are equal.
+ * Σ over the account's cross positions, cached per account (for a portfolio-margin account
+ * the requirements are the portfolio requirement instead). The cache is valid while no input
+ * of many accounts' valuation changed (state.oracleEpoch: oracle prices, tiers, funding,
+ * portfolio parameters) and is kept exact on position changes by replacing the changed
+ * position's term (a portfolio account's cache is dropped instead), so cached and recomputed
+ * values are equal.
  */
 export function crossSums(state: CrossmarginState, acct: AccountState): CrossCache {
   const c = acct.crossCache;
@@ -132,6 +135,33 @@ export function portfolioRequirement(state: CrossmarginState, acct: AccountState
   for (let g = 0; g < CORRELATION_GROUPS; g++) worst += abs(net[g]!) * state.params.groupShocksPpm[g]!;
   const initial = max(divCeil(worst, SIZE_SCALE * PPM), divCeil(gross * state.params.portfolioFloorPpm, SIZE_SCALE * PPM));
   return { initial, maintenance: divCeil(initial * state.params.portfolioMaintenancePpm, PPM) };
+}
+
+/**
+ * The portfolio requirement of `acct` as a function of the size `s` of its cross position in
+ * `market`, before any rounding: `max(Σ_g |net_g| × shock_g, gross × floor) ×
+ * portfolioMaintenancePpm`, i.e. the maintenance requirement scaled by 1e8 × 1e6 × 1e6 (exact,
+ * with no ceiling). It is convex in `s` (a maximum of sums of absolute values of affine
+ * functions), which liquidation sizing relies on (ops/liquidate.ts).
+ */
+export function portfolioMaintenanceExact(state: CrossmarginState, acct: AccountState, market: number): (s: bigint) => bigint {
+  const net = new Array<bigint>(CORRELATION_GROUPS).fill(0n);
+  let gross = 0n;
+  for (const m of acct.openMarkets) {
+    const p = acct.positions[m]!;
+    if (p.marginMode !== MODE_CROSS || m === market) continue;
+    const mk = state.markets[m]!;
+    net[mk.group]! += p.size * mk.oraclePrice;
+    gross += abs(p.size) * mk.oraclePrice;
+  }
+  const mk = state.markets[market]!;
+  const { groupShocksPpm, portfolioFloorPpm, portfolioMaintenancePpm } = state.params;
+  return (s: bigint) => {
+    let worst = 0n;
+    for (let g = 0; g < CORRELATION_GROUPS; g++) worst += abs(g === mk.group ? net[g]! + s * mk.oraclePrice : net[g]!) * groupShocksPpm[g]!;
+    const floor = (gross + abs(s) * mk.oraclePrice) * portfolioFloorPpm;
+    return max(worst, floor) * portfolioMaintenancePpm;
+  };
 }
 
 /** Keeps the cross cache exact when one cross position changes. */
@@ -195,10 +225,13 @@ export interface TradeResult {
 }
 
 /**
- * A position after trading signed size `q` at `price`. The trade's quote amount is exact
- * (markets require lotSize × tickSize to be a multiple of 1e8). A reduction releases the
- * entry notional pro rata, truncated toward zero; what the account receives overall is
- * exactly −q × price / 1e8, so the two sides of a fill net to zero.
+ * A position after trading signed size `q` at `price`. The trade's quote amount is
+ * `trunc(q × price / 1e8)`: exact for on-tick, on-lot fills (governance keeps lotSize ×
+ * tickSize a multiple of 1e8), truncated toward zero for liquidations, ADL and forced closes
+ * at oracle or bankruptcy prices. A reduction releases the entry notional pro rata,
+ * truncated toward zero. The account's cash minus entry notional changes by exactly −quote,
+ * and truncation is odd (trunc(−x) = −trunc(x)), so the two sides of a trade net to zero
+ * whether or not the quote was exact.
  */
 export function trade(size: bigint, entryNotional: bigint, q: bigint, price: bigint): TradeResult {
   const quote = (q * price) / SIZE_SCALE;

@@ -20,7 +20,7 @@ export interface ParamUpdate {
   queueIndex: bigint;
   key: number;
   target: number;
-  /** 32 bytes; how they are read depends on `key` (params.ts). */
+  /** 32 bytes; how they are read depends on `key` (ops/paramUpdate.ts, docs/protocol.md §7.2). */
   value: Hex;
 }
 interface Signed {

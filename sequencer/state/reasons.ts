@@ -48,7 +48,7 @@ export const REASONS = {
   OVERFLOW: { id: 42, message: "a quantity would leave its representable range" },
   TRANSFER_TO_SELF: { id: 43, message: "a transfer must name another account" },
   NOT_LIQUIDATABLE: { id: 44, message: "the account (or isolated position) is at or above its maintenance requirement" },
-  NOT_LARGEST_RISK: { id: 45, message: "liquidation must take the cross position with the largest maintenance requirement first" },
+  NOT_LARGEST_RISK: { id: 45, message: "liquidation must take the largest risk first: the cross position with the largest maintenance requirement (portfolio margin: whose close lowers the requirement most)" },
   LIQUIDATION_PACED: { id: 46, message: "the market's or account's liquidation cap for this pacing window is used up" },
   INSURANCE_INSUFFICIENT: { id: 47, message: "the account is bankrupt and the insurance fund cannot cover it: deleverage instead" },
   NOT_BANKRUPT: { id: 48, message: "deleveraging needs a bankrupt account the insurance fund cannot cover" },

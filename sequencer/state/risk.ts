@@ -48,10 +48,51 @@ export function insuranceAvailable(state: CrossmarginState, now: bigint): bigint
 }
 
 /**
+ * What the account's collateral other than the settlement asset is worth at full oracle
+ * value (no weight, last price even if stale), each asset rounded down: the part of
+ * `netValue` the waterfall's first step can sell.
+ */
+export function otherCollateralValue(state: CrossmarginState, acct: AccountState): bigint {
+  let v = 0n;
+  for (let i = 1; i < state.assets.length; i++) {
+    const b = acct.balances[i]!;
+    const a = state.assets[i]!;
+    if (b > 0n && a.oraclePrice > 0n) v += divFloor(b * a.oraclePrice, POW10[a.decimals]!);
+  }
+  return v;
+}
+
+/**
+ * Pays `amount` of the settlement asset out of the insurance fund, counted against the
+ * per-window cap. Callers pay at most `insuranceAvailable`, so the fund never goes negative
+ * and `paidInWindow` never passes `insuranceLossCap`.
+ */
+function payFromInsurance(state: CrossmarginState, now: bigint, amount: bigint): void {
+  const ws = windowStart(now, state.params.pacingWindowMs);
+  if (state.insuranceWindow.windowStart !== ws) state.insuranceWindow = { windowStart: ws, paidInWindow: 0n };
+  state.insuranceWindow.paidInWindow += amount;
+  state.insuranceFund[0]! -= amount;
+}
+
+/**
+ * Can `settleDebt` do anything for a flat account with debt right now? Not when the fund has
+ * nothing to pay with (empty, or its cap for this window used up) while the account still
+ * holds collateral of value: that debt waits, backed by the collateral, for the fund.
+ */
+export function debtSettleable(state: CrossmarginState, acct: AccountState, now: bigint): boolean {
+  return insuranceAvailable(state, now) > 0n || otherCollateralValue(state, acct) === 0n;
+}
+
+/**
  * The end of the waterfall for a flat account whose settlement balance is negative:
  *   1. its own other collateral is sold to the insurance fund at the oracle price;
- *   2. the insurance fund pays what remains, up to its per-window loss cap;
- *   3. what is still owed is written off and recorded as socialized loss.
+ *   2. the insurance fund pays what remains;
+ *   3. what is still owed is written off and recorded as socialized loss — but only once the
+ *      account holds no collateral of value: a debt still backed by collateral the fund could
+ *      not buy yet stays on the account until a later `Liquidate` (market 0xFFFF) settles it.
+ * Steps 1 and 2 are both payments of the fund's settlement asset: together they are bounded
+ * by `insuranceAvailable` (the fund's balance and what is left of `insuranceLossCap` in the
+ * current window) and both count against the cap, so the fund never goes negative.
  * (Auto-deleveraging comes between 2 and 3 while the account still has positions: the
  * Deleverage operation.) Each step that moves value is a receipt event.
  */
@@ -68,26 +109,25 @@ export function settleDebt(state: CrossmarginState, acct: AccountState, now: big
     const held = acct.balances[i]!;
     const a = state.assets[i]!;
     if (held <= 0n || a.oraclePrice <= 0n) continue;
+    const budget = min(debt, insuranceAvailable(state, now));
+    if (budget <= 0n) break;
     const unit = POW10[a.decimals]!;
-    const seized = min(held, divCeil(debt * unit, a.oraclePrice));
-    const value = min(debt, divFloor(seized * a.oraclePrice, unit));
+    const seized = min(held, divCeil(budget * unit, a.oraclePrice));
+    const value = min(budget, divFloor(seized * a.oraclePrice, unit));
     setBalance(state, acct, i, held - seized);
     state.insuranceFund[i]! += seized;
-    state.insuranceFund[0]! -= value;
+    if (value > 0n) payFromInsurance(state, now, value);
     events.push({ kind: "BalanceChanged", account: acct.index, asset: i, delta: -seized, balance: held - seized });
     events.push({ kind: "Waterfall", account: acct.index, step: "collateral", amount: value, asset: i, seized });
     credit(value);
   }
   const cover = min(debt, insuranceAvailable(state, now));
   if (cover > 0n) {
-    const ws = windowStart(now, state.params.pacingWindowMs);
-    if (state.insuranceWindow.windowStart !== ws) state.insuranceWindow = { windowStart: ws, paidInWindow: 0n };
-    state.insuranceWindow.paidInWindow += cover;
-    state.insuranceFund[0]! -= cover;
+    payFromInsurance(state, now, cover);
     events.push({ kind: "Waterfall", account: acct.index, step: "insurance", amount: cover });
     credit(cover);
   }
-  if (debt > 0n) {
+  if (debt > 0n && otherCollateralValue(state, acct) === 0n) {
     state.socializedLoss += debt;
     events.push({ kind: "Waterfall", account: acct.index, step: "socialized", amount: debt });
     credit(debt);

@@ -139,16 +139,16 @@ export interface CrossCache {
   epoch: number;
   /** Σ unrealized PnL of cross positions at oracle prices. */
   upnl: bigint;
-  /** Σ initial requirement of cross positions. */
+  /** Σ initial requirement of cross positions (portfolio-margin account: the portfolio requirement). */
   initial: bigint;
-  /** Σ maintenance requirement of cross positions. */
+  /** Σ maintenance requirement of cross positions (portfolio-margin account: the portfolio maintenance). */
   maintenance: bigint;
 }
 
 export class AccountState {
   flags = 0n;
   readonly balances: bigint[] = new Array<bigint>(MAX_ASSETS).fill(0n);
-  /** The NONCE_WINDOW highest nonces used (write with `useNonceSlot`). */
+  /** The NONCE_WINDOW highest nonces used (write with `setNonce`). */
   nonces: readonly bigint[] = EMPTY_NONCES;
   /** Write with `setSessionKey`. */
   sessionKeys: readonly SessionKey[] = EMPTY_KEYS;
@@ -188,7 +188,8 @@ export class CrossmarginState {
 
   /**
    * Bumped whenever an input to position valuation changes for many accounts at once
-   * (oracle prices, margin tiers). Account caches computed at an older epoch are stale.
+   * (oracle prices, margin tiers, funding index, portfolio parameters, market groups).
+   * Account caches computed at an older epoch are stale.
    */
   oracleEpoch = 0;
 

@@ -10,6 +10,7 @@
  * still consumed from the queue (receipt.l1Consumed), and a refused deposit becomes a
  * withdrawal record refunding its owner (the tokens are already in the L1 vault).
  */
+import { lowerAddress } from "./bytes.js";
 import type { OpContext } from "./context.js";
 import { nextChainHash } from "./l1Input.js";
 import { commitRoot } from "./merkle.js";
@@ -95,10 +96,11 @@ export function applyOp(state: CrossmarginState, op: Op, ctx: OpContext): Receip
         execute(state, op, ctx, events);
       } catch (e) {
         refusal = rejected(e, true);
-        // A refused deposit's tokens are already in the L1 vault: refund them to the owner.
+        // A refused deposit's tokens are already in the L1 vault: refund them to the owner
+        // (stored lowercase, like every address in the state).
         if (op.type === "Deposit" && op.amount > 0n) {
           const index = state.withdrawals.length;
-          state.withdrawals.push({ account: op.account, owner: op.owner, asset: op.asset, amount: op.amount });
+          state.withdrawals.push({ account: op.account, owner: lowerAddress(op.owner), asset: op.asset, amount: op.amount });
           refusal.events.push({ kind: "WithdrawalCreated", index, account: op.account, asset: op.asset, amount: op.amount });
         }
       }
@@ -117,7 +119,7 @@ export function applyOp(state: CrossmarginState, op: Op, ctx: OpContext): Receip
   }
 }
 
-/** Signature-derived facts for each operation of a batch (signing.ts `recoverBatch`). */
+/** Signature-derived facts for each operation of a batch (signing.ts `recoverOp`, one per operation). */
 export type Recovered = Pick<OpContext, "signer" | "oracleSigners">;
 
 export interface BatchResult {

@@ -2,8 +2,9 @@
  * SSZ schema of the Crossmargin state and operations.
  *
  * These types define the canonical encodings and the state root (`hashTreeRoot`). The STF
- * keeps the state in plain objects (model.ts) and maintains the same root incrementally
- * (merkle.ts); tests check both against `State.hashTreeRoot` of the value built here.
+ * keeps the state in plain objects (state.ts) and maintains the same root incrementally
+ * (merkle.ts); tests check that root against `State.hashTreeRoot` of the SSZ value built
+ * from those objects (sszValue.ts).
  *
  * Field widths: `uint64` fields hold bigint values; signed quantities (position size, entry
  * notional, funding index, balances) are stored as two's complement in an unsigned field of
@@ -77,7 +78,7 @@ export const Market = new ContainerType(
     /** Governed cap on notional liquidated in this market per pacing window (quote atoms). */
     liquidationCap: Uint64,
     lastFundingTime: Uint64,
-    /** Funding and socialized-loss payments in transit: paid in by settling positions, paid out to them. */
+    /** Funding payments in transit: paid in by settling positions, paid out to them. */
     fundingPool: Int128,
     /** Pacing: start (ms) of the window `liquidatedInWindow` counts, and the notional liquidated in it. */
     pacingWindowStart: Uint64,

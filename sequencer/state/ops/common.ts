@@ -1,6 +1,7 @@
 /** Checks shared by several operations. Each either returns or rejects; none writes. */
 import { INT128_MAX, INT128_MIN, INT64_MAX, INT64_MIN, MARKET_ACTIVE, MARKET_REDUCE_ONLY, UINT64_MAX } from "../constants.js";
 import type { OpContext } from "../context.js";
+import { lowerAddress } from "../bytes.js";
 import { isStale } from "../margin.js";
 import type { SignedOp } from "../ops.js";
 import { reject } from "../reasons.js";
@@ -23,11 +24,12 @@ export function checkAsset(state: CrossmarginState, id: number): void {
 /**
  * The account the operation names, if its signer may act for it: the owner always; an
  * active session key (expiry after the operation's timestamp) only for trading operations.
+ * Addresses compare lowercase (stored owners and keys are lowercase).
  */
 export function authorize(state: CrossmarginState, op: SignedOp, ctx: OpContext, ownerOnly: boolean): AccountState {
   const acct = getAccount(state, op.account);
-  const signer = ctx.signer;
-  if (signer === null) reject("BAD_SIGNATURE");
+  if (ctx.signer === null) reject("BAD_SIGNATURE");
+  const signer = lowerAddress(ctx.signer);
   if (signer === acct.owner) return acct;
   if (!ownerOnly) {
     for (const k of acct.sessionKeys) if (k.key === signer && k.expiry > ctx.timestamp) return acct;

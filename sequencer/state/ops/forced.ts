@@ -5,7 +5,7 @@
  */
 import { NO_ACCOUNT } from "../constants.js";
 import type { ForcedClose, ForcedWithdraw } from "../ops.js";
-import { reject } from "../reasons.js";
+import { Rejection, reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
 import { type CrossmarginState, markMarket } from "../state.js";
 import { getAccount, getMarket, isMarketStale } from "./common.js";
@@ -23,7 +23,9 @@ export function processForcedWithdraw(state: CrossmarginState, op: ForcedWithdra
 /**
  * Closes the whole position at the oracle price against the protocol's backstop account,
  * which must meet its initial requirement afterwards (unless the trade only reduces its own
- * position). Refused with a stale oracle price or without a backstop able to take it.
+ * position). Refused with a stale oracle price, or with NO_BACKSTOP when there is no backstop
+ * or it cannot take the position (its margin check fails: the owner's own margin is not what
+ * is missing, so the refusal does not say INSUFFICIENT_MARGIN).
  */
 export function processForcedClose(state: CrossmarginState, op: ForcedClose, now: bigint, events: StfEvent[]): void {
   const acct = getAccount(state, op.account);
@@ -35,7 +37,13 @@ export function processForcedClose(state: CrossmarginState, op: ForcedClose, now
   if (b === NO_ACCOUNT || b === op.account || state.accounts[b] === undefined) reject("NO_BACKSTOP");
   const backstop = state.accounts[b]!;
   const closing = planTrade(state, acct, op.market, -size, market.oraclePrice, now);
-  const taking = planTrade(state, backstop, op.market, size, market.oraclePrice, now);
+  let taking: ReturnType<typeof planTrade>;
+  try {
+    taking = planTrade(state, backstop, op.market, size, market.oraclePrice, now);
+  } catch (e) {
+    if (e instanceof Rejection && e.reason === "INSUFFICIENT_MARGIN") reject("NO_BACKSTOP", `backstop ${b} cannot take the position: ${e.detail ?? ""}`);
+    throw e;
+  }
   const openInterest = openInterestAfter(market, [closing, taking]);
   commitTrade(state, closing, events);
   commitTrade(state, taking, events);

@@ -1,27 +1,30 @@
 import { ALL_MARKETS, MODE_CROSS, ORDER_SLOTS, PPM } from "../constants.js";
 import type { OpContext } from "../context.js";
-import { contribution, crossHealth, isPortfolio, isolatedEquity, notional, portfolioRequirement, tieredRequirement } from "../margin.js";
-import { min } from "../math.js";
+import { contribution, crossHealth, isPortfolio, isolatedEquity, notional, portfolioMaintenanceExact, portfolioRequirement, tieredRequirement } from "../margin.js";
+import { max, min } from "../math.js";
 import type { Liquidate } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
-import { insuranceAvailable, isFlat, liquidationPenalty, netValue, settleDebt, sizeWithinCap, windowStart } from "../risk.js";
+import { debtSettleable, insuranceAvailable, isFlat, liquidationPenalty, netValue, settleDebt, sizeWithinCap, windowStart } from "../risk.js";
 import { type AccountState, type CrossmarginState, type Position, markMarket, setOrder, setPacing } from "../state.js";
-import { authorize, checkNonce, getAccount, getMarket, isMarketStale, useNonce } from "./common.js";
+import { authorize, checkI128, checkNonce, getAccount, getMarket, isMarketStale, useNonce } from "./common.js";
 import { openInterestAfter } from "./openInterest.js";
 import { commitTrade, planTrade } from "./tradePlan.js";
 
 /**
  * Partial liquidation (docs/risk.md):
  * - only an account (cross pool) or isolated position below its maintenance requirement;
- * - the cross position with the largest maintenance requirement goes first;
+ * - the cross position with the largest risk goes first: the largest tiered maintenance
+ *   requirement, or for a portfolio-margin account the largest drop of the portfolio
+ *   maintenance requirement if the position were closed;
  * - the STF sizes it: the smallest number of lots that restores equity ≥ maintenance ×
  *   (1 + buffer) after the penalty, else the whole position, then capped by the market's and
  *   the account's pacing caps (past a cap, liquidations wait for the next window);
  * - the target's resting orders are cancelled first;
  * - the position moves to the liquidator at the oracle price (the liquidator must meet its
  *   initial requirement unless it only reduces); the penalty (capped at the target's
- *   remaining equity) goes to the insurance fund;
+ *   remaining equity, and for an isolated position at its isolated margin after the trade)
+ *   goes to the insurance fund;
  * - a bankrupt target is liquidated only if the insurance fund can cover its deficit,
  *   otherwise it must be deleveraged; a target left flat with debt runs the waterfall's end.
  * `market = 0xFFFF` only settles a flat account's debt.
@@ -35,6 +38,7 @@ export function processLiquidate(state: CrossmarginState, op: Liquidate, ctx: Op
 
   if (op.market === ALL_MARKETS) {
     if (!isFlat(target) || target.balances[0]! >= 0n) reject("NOT_LIQUIDATABLE", "only a flat account with debt");
+    if (!debtSettleable(state, target, now)) reject("INSURANCE_INSUFFICIENT", "the insurance fund cannot buy the account's collateral in this window");
     useNonce(state, liquidator, nonceSlot, op.nonce);
     settleDebt(state, target, now, events);
     return;
@@ -50,21 +54,27 @@ export function processLiquidate(state: CrossmarginState, op: Liquidate, ctx: Op
   // Eligibility and the health function of the liquidated size.
   let equity: bigint;
   let maintenanceAfter: (newSize: bigint) => bigint;
+  const portfolio = cross && isPortfolio(target);
   if (cross) {
     const h = crossHealth(state, target, now, false);
     if (h.equity >= h.maintenance) reject("NOT_LIQUIDATABLE", `equity ${h.equity} ≥ maintenance ${h.maintenance}`);
+    // Largest risk: the tiered maintenance of the position; for a portfolio account (whose
+    // requirement is not a sum of per-position terms) what closing the position would take
+    // off the portfolio maintenance requirement, which is negative for a hedge leg.
     let largest = -1;
-    let largestReq = -1n;
+    let largestRisk = 0n;
     for (const m of target.openMarkets) {
       const p = target.positions[m]!;
       if (p.marginMode !== MODE_CROSS || p.size === 0n) continue;
-      const req = contribution(p, state.markets[m]!).maintenance;
-      if (req > largestReq) [largest, largestReq] = [m, req];
+      const risk = portfolio
+        ? h.maintenance - portfolioRequirement(state, target, { market: m, size: 0n }).maintenance
+        : contribution(p, state.markets[m]!).maintenance;
+      if (largest < 0 || risk > largestRisk) [largest, largestRisk] = [m, risk];
     }
     if (largest !== op.market) reject("NOT_LARGEST_RISK", `market ${largest} first`);
     equity = h.equity;
     const mmOld = contribution(pos, market).maintenance;
-    maintenanceAfter = isPortfolio(target)
+    maintenanceAfter = portfolio
       ? (s) => portfolioRequirement(state, target, { market: op.market, size: s }).maintenance
       : (s) => h.maintenance - mmOld + tieredRequirement(market.tiers, notional(s, price), true);
   } else {
@@ -81,14 +91,22 @@ export function processLiquidate(state: CrossmarginState, op: Liquidate, ctx: Op
     (equity - liquidationPenalty(state, notional(delta, price))) * PPM >= maintenanceAfter(pos.size - dir * delta) * target1;
   const lot = market.lotSize;
   const units = (abs + lot - 1n) / lot;
+  const sizeOf = (k: bigint) => min(k * lot, abs);
+  // The search range. Tiered maintenance falls faster in δ than the penalty grows (governance
+  // keeps the penalty below every maintenance fraction), so health only rises with δ: all
+  // lots. A portfolio requirement can rise again once the group's net exposure changes sign
+  // (closing a hedge leg), and its floor can fall slower than the penalty grows, so health
+  // is not monotone; but without rounding it is concave in δ, so search up to its peak.
+  const peak = portfolio ? portfolioPeak(state, target, op.market, pos.size, equity, units, sizeOf) : units;
   let lo = 1n;
-  let hi = units;
+  let hi = peak;
   while (lo < hi) {
     const mid = (lo + hi) >> 1n;
-    if (healthyAfter(min(mid * lot, abs))) hi = mid;
+    if (healthyAfter(sizeOf(mid))) hi = mid;
     else lo = mid + 1n;
   }
-  let delta = min(lo * lot, abs);
+  // No size up to the peak restores health: the whole position.
+  let delta = lo === peak && peak !== units && !healthyAfter(sizeOf(peak)) ? abs : sizeOf(lo);
 
   // Pacing.
   const ws = windowStart(now, state.params.pacingWindowMs);
@@ -104,13 +122,19 @@ export function processLiquidate(state: CrossmarginState, op: Liquidate, ctx: Op
   const targetPlan = planTrade(state, target, op.market, -dir * delta, price, now);
   const liquidatorPlan = planTrade(state, liquidator, op.market, dir * delta, price, now);
   const openInterest = openInterestAfter(market, [targetPlan, liquidatorPlan]);
-  const penalty = min(liquidationPenalty(state, liquidated), equity > 0n ? equity : 0n);
+  // The penalty, capped at the equity left; an isolated position pays it from its own margin
+  // (what remains after the trade, or what the trade releases when it closes the position),
+  // never from the cross pool.
+  let penalty = min(liquidationPenalty(state, liquidated), equity > 0n ? equity : 0n);
+  const after: Position = targetPlan.after;
+  if (!cross) penalty = min(penalty, after.size !== 0n ? after.isolatedMargin : max(targetPlan.settlementDelta, 0n));
+  const fromMargin = !cross && after.size !== 0n ? penalty : 0n;
+  checkI128(target.balances[0]! + targetPlan.settlementDelta - (penalty - fromMargin), "settlement balance");
+  checkI128(state.insuranceFund[0]! + penalty, "insurance fund");
 
   // Writes.
   useNonce(state, liquidator, nonceSlot, op.nonce);
   cancelAllOrders(state, target, events);
-  const after: Position = targetPlan.after;
-  const fromMargin = after.size !== 0n && !cross ? min(penalty, after.isolatedMargin) : 0n;
   after.isolatedMargin -= fromMargin;
   targetPlan.settlementDelta -= penalty - fromMargin;
   events.push({ kind: "Liquidation", account: target.index, liquidator: liquidator.index, market: op.market, size: delta, price, notional: liquidated, penalty });
@@ -134,3 +158,38 @@ export function cancelAllOrders(state: CrossmarginState, acct: AccountState, eve
   }
 }
 
+/**
+ * The lot count in [1, units] at which a portfolio account's liquidation health is highest,
+ * computed without rounding: `H(δ) = (E·1e20 − δ·price·penaltyPpm·1e6)·1e6 −
+ * maintenanceExact(size − dir·δ)·(1e6 + buffer)`, the health inequality of the sizing scaled
+ * by 1e20 with every ceiling removed. H is concave in δ (linear minus convex), so along
+ * δ(k) = min(k·lot, |size|) the sign of H(δ(k+1)) − H(δ(k)) goes from + to − once: binary
+ * search for the first k where the step does not rise.
+ */
+function portfolioPeak(
+  state: CrossmarginState,
+  target: AccountState,
+  market: number,
+  size: bigint,
+  equity: bigint,
+  units: bigint,
+  sizeOf: (k: bigint) => bigint,
+): bigint {
+  const exact = portfolioMaintenanceExact(state, target, market);
+  const price = state.markets[market]!.oraclePrice;
+  const dir = size < 0n ? -1n : 1n;
+  const t = PPM + state.params.liquidationBufferPpm;
+  const E = equity * 10n ** 20n;
+  const H = (k: bigint) => {
+    const d = sizeOf(k);
+    return (E - d * price * state.params.liquidationPenaltyPpm * PPM) * PPM - exact(size - dir * d) * t;
+  };
+  let lo = 1n;
+  let hi = units;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1n;
+    if (H(mid) >= H(mid + 1n)) hi = mid;
+    else lo = mid + 1n;
+  }
+  return lo;
+}

@@ -1,4 +1,5 @@
 import { MAX_PRICE, PPM, PRICE_KIND_ASSET, PRICE_KIND_MARKET, ZERO_ADDRESS } from "../constants.js";
+import { lowerAddress } from "../bytes.js";
 import type { OpContext } from "../context.js";
 import { abs } from "../math.js";
 import type { OracleUpdate } from "../ops.js";
@@ -12,12 +13,13 @@ import { type CrossmarginState, markMarket } from "../state.js";
  * - its timestamp is not after the operation's and is newer than each stored price's;
  * - each point names a listed market or asset once, with a price in (0, MAX_PRICE];
  * - each price is within `oracleBandPpm` of the stored one (a first price is not banded),
- *   so one bad feed cannot move a market to zero (the Paradex incident, ANCHORS.md).
+ *   so one bad feed cannot move a market to zero in one update.
  */
 export function processOracleUpdate(state: CrossmarginState, op: OracleUpdate, ctx: OpContext, events: StfEvent[]): void {
   const { params } = state;
   const seen = new Set<string>();
-  for (const s of ctx.oracleSigners ?? []) {
+  for (const r of ctx.oracleSigners ?? []) {
+    const s = r === null ? null : lowerAddress(r);
     if (s !== null && s !== ZERO_ADDRESS && params.oracleSigners.includes(s)) seen.add(s);
   }
   if (params.oracleThreshold === 0 || seen.size < params.oracleThreshold) reject("ORACLE_NO_QUORUM", `${seen.size} signers`);

@@ -1,20 +1,34 @@
+import { MODE_CROSS } from "../constants.js";
 import type { OpContext } from "../context.js";
 import { crossHealth } from "../margin.js";
 import type { Withdraw } from "../ops.js";
 import { reject } from "../reasons.js";
 import type { StfEvent } from "../receipt.js";
 import { type AccountState, type CrossmarginState, setBalance } from "../state.js";
-import { authorize, checkAsset, checkNonce, useNonce } from "./common.js";
+import { authorize, checkAsset, checkNonce, isMarketStale, useNonce } from "./common.js";
 
 /**
  * Checks that taking `amount` of `asset` out of the account leaves its balance non-negative
- * and its cross pool at or above its initial requirement. Shared by Withdraw and Transfer.
+ * and its cross pool at or above its initial requirement. Shared by Withdraw, Transfer and
+ * ForcedWithdraw.
+ *
+ * Conservative with stale prices: a stale collateral asset counts zero (initial valuation),
+ * and a debit is refused outright (ORACLE_STALE) while the account holds an open cross
+ * position in a market whose price is stale — its unrealized PnL and requirement at the last
+ * price say nothing about what the position is worth now, and collateral that has left the
+ * system cannot back it later.
  */
 export function checkDebit(state: CrossmarginState, acct: AccountState, asset: number, amount: bigint, now: bigint): void {
   checkAsset(state, asset);
   if (amount <= 0n) reject("AMOUNT_INVALID");
   const balance = acct.balances[asset]!;
   if (balance < amount) reject("INSUFFICIENT_BALANCE", `balance ${balance} < ${amount}`);
+  for (const m of acct.openMarkets) {
+    const p = acct.positions[m]!;
+    if (p.marginMode === MODE_CROSS && p.size !== 0n && isMarketStale(state, state.markets[m]!, now)) {
+      reject("ORACLE_STALE", `cross position in market ${m} has a stale price`);
+    }
+  }
   const h = crossHealth(state, acct, now);
   // The asset's weighted value falls by at least its value at the weight; recompute exactly.
   acct.balances[asset] = balance - amount;

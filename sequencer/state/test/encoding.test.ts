@@ -3,6 +3,7 @@ import { keccak256, concat } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../bytes.js";
+import { MAX_ORACLE_SIGNERS, MAX_PRICE_POINTS } from "../constants.js";
 import { decodeOp, decodeSequencedOp, encodeOp, encodeSequencedOp } from "../codec.js";
 import { nextChainHash } from "../l1Input.js";
 import type { Op, OracleUpdate } from "../ops.js";
@@ -53,6 +54,30 @@ describe("operation encoding", () => {
   it("carries each operation's timestamp in a SequencedOp", () => {
     const s = { timestamp: 123n, op: samples[2]! };
     expect(JSON.stringify(decodeSequencedOp(encodeSequencedOp(s)), jsonBigint)).toBe(JSON.stringify(s, jsonBigint));
+  });
+});
+
+describe("encoding list limits", () => {
+  const point = (id: number) => ({ kind: 0, id, price: 1n });
+  const sig = `0x${"33".repeat(65)}` as const;
+
+  it("encodes lists up to their SSZ limit and refuses one item more with an error naming the list", () => {
+    const full: OracleUpdate = {
+      type: "OracleUpdate",
+      timestamp: 1n,
+      prices: Array.from({ length: MAX_PRICE_POINTS }, (_, i) => point(i)),
+      signatures: Array.from({ length: MAX_ORACLE_SIGNERS }, () => sig),
+    };
+    const bytes = encodeOp(full);
+    expect(bytes.length).toBe(1 + 16 + MAX_PRICE_POINTS * 11 + MAX_ORACLE_SIGNERS * 65);
+    expect(decodeOp(bytes)).toEqual(full);
+    expect(() => encodeOp({ ...full, prices: [...full.prices, point(99)] })).toThrow(
+      `cannot encode OracleUpdate.prices: ${MAX_PRICE_POINTS + 1} items exceed its SSZ list limit of ${MAX_PRICE_POINTS}`,
+    );
+    expect(() => encodeOp({ ...full, signatures: [...full.signatures, sig] })).toThrow(
+      `cannot encode OracleUpdate.signatures: ${MAX_ORACLE_SIGNERS + 1} items exceed its SSZ list limit of ${MAX_ORACLE_SIGNERS}`,
+    );
+    expect(() => encodeSequencedOp({ timestamp: 1n, op: { ...full, prices: [...full.prices, point(99)] } })).toThrow(/list limit/);
   });
 });
 

@@ -60,3 +60,18 @@ describe("forced operations", () => {
     expect(d.state.withdrawals).toEqual([{ account: 5, owner: owner(5), asset: 0, amount: 7n * USD }]);
   });
 });
+
+describe("ForcedClose against a backstop that cannot take the position", () => {
+  it("is refused with NO_BACKSTOP (the backstop's margin, not the owner's, is what is missing)", () => {
+    const d = new Driver();
+    d.deposit(0, 100n * USD); // a backstop with $100: cannot carry 0.1 BTC ($600 initial)
+    d.deposit(1, 1_000_000n * USD);
+    d.deposit(2, 10_000n * USD);
+    expect(d.trade(1, 2, BTC, "buy", 60_000n * USD, BTC_UNIT / 10n).ok).toBe(true);
+    const q = () => d.state.l1.nextIndex;
+    expect(d.apply({ type: "ParamUpdate", queueIndex: q(), key: PARAM_KEYS.BACKSTOP_ACCOUNT, target: 0, value: le32(0) }).ok).toBe(true);
+    const r = d.apply({ type: "ForcedClose", queueIndex: q(), account: 2, market: BTC });
+    expect(r).toMatchObject({ ok: false, reason: "NO_BACKSTOP", l1Consumed: true });
+    expect(d.state.accounts[2]!.positions[BTC]!.size).toBe(BTC_UNIT / 10n);
+  });
+});

@@ -10,8 +10,9 @@
  *   pays for someone's default);
  * - an accepted operation leaves the accounts it adds risk to at or above their initial
  *   requirement;
- * - the insurance fund moves only by liquidation penalties in and waterfall payments out,
- *   and never pays more than its loss cap per window;
+ * - the insurance fund moves only by liquidation penalties in and waterfall payments
+ *   (collateral purchases and cover) out, never goes negative, and never pays more than its
+ *   loss cap per window;
  * - ADL only shrinks the counterparty's position and requirement;
  * - funding nets to zero per market, up to rounding that favours the pool.
  */
@@ -194,6 +195,7 @@ export class CheckedStf {
     }
     if (state.insuranceFund[0] !== expected) expect(state.insuranceFund[0], `insurance moves only by penalties and the waterfall: ${where()}`).toBe(expected);
     if (state.insuranceWindow.paidInWindow > state.params.insuranceLossCap) expect.fail(`insurance paid past its cap: ${where()}`);
+    if (state.insuranceFund.some((x) => x < 0n)) expect.fail(`insurance fund negative: ${where()}`);
     return r;
   }
 

@@ -3,8 +3,10 @@
  * BTC: tiers 10% / 5% to $1M; penalty 1%; buffer 10%; oracle band 20% per update.
  */
 import { describe, expect, it } from "vitest";
-import { crossHealth } from "../margin.js";
+import { INT128_MIN, PPM } from "../constants.js";
+import { crossHealth, isolatedEquity, portfolioRequirement } from "../margin.js";
 import type { StfEvent } from "../receipt.js";
+import { setBalance } from "../state.js";
 import { BTC, BTC_UNIT, Driver, ETH, USD, liquidate, testGenesis } from "./fixtures.js";
 
 function waterfall(events: StfEvent[]) {
@@ -216,5 +218,194 @@ describe("governed risk parameters", () => {
     expect(d.state.markets[ETH]!.group).toBe(1);
     expect(update(41, 5n * USD, BTC).ok).toBe(true);
     expect(d.state.markets[BTC]!.liquidationCap).toBe(5n * USD);
+  });
+});
+
+describe("waterfall: the insurance fund's collateral purchases", () => {
+  /**
+   * Account 0: $100 and 1 WETH ($3,000 at weight 0.8), cross long 0.1 BTC at $60,000, closed
+   * at $57,000: realized −$300, so it is flat with a settlement balance of −$200 and its
+   * WETH. Account 3 ($10,000, long 1 BTC) is liquidated at $52,000 later to fill the fund
+   * with the worked example's $191.152 penalty.
+   */
+  function flatWithDebt(cfg = testGenesis()) {
+    const d = new Driver(cfg);
+    d.deposit(0, 100n * USD);
+    d.deposit(0, 10n ** 18n, 1);
+    d.deposit(1, 1_000_000n * USD);
+    d.deposit(2, 1_000_000n * USD);
+    d.deposit(3, 10_000n * USD);
+    for (const a of [0, 1, 2, 3]) d.setCross(a, BTC);
+    expect(d.trade(1, 3, BTC, "buy", 60_000n * USD, BTC_UNIT).ok).toBe(true);
+    expect(d.trade(1, 0, BTC, "buy", 60_000n * USD, BTC_UNIT / 10n).ok).toBe(true);
+    move(d, 57_000n * USD);
+    expect(d.trade(1, 0, BTC, "sell", 57_000n * USD, BTC_UNIT / 10n).ok).toBe(true);
+    expect(d.state.accounts[0]!.balances[0]).toBe(-200n * USD);
+    return d;
+  }
+
+  it("never pays for collateral it does not have: the fund stays non-negative and the debt waits, backed by the collateral", () => {
+    const d = flatWithDebt();
+    expect(d.state.insuranceFund[0]).toBe(0n);
+    // Empty fund: it cannot buy the WETH, and the debt is not socialized while WETH backs it.
+    const r = liquidate(d, 2, 0, 0xffff);
+    expect(r.reason).toBe("INSURANCE_INSUFFICIENT");
+    expect(d.state.insuranceFund[0]).toBe(0n);
+    expect(d.state.accounts[0]!.balances[0]).toBe(-200n * USD);
+    expect(d.state.accounts[0]!.balances[1]).toBe(10n ** 18n);
+    expect(d.state.socializedLoss).toBe(0n);
+  });
+
+  it("counts collateral purchases against the per-window loss cap, like the fund's cover", () => {
+    const d = flatWithDebt(testGenesis({ risk: { insuranceLossCap: 150n * USD, pacingWindowMs: 60_000n } }));
+    move(d, 52_000n * USD);
+    expect(liquidate(d, 2, 3, BTC).ok).toBe(true);
+    expect(d.state.insuranceFund[0]).toBe(191_152_000n);
+    // The cap ($150 per minute) limits the purchase: 0.05 WETH for $150; $50 of debt waits.
+    const r1 = liquidate(d, 2, 0, 0xffff);
+    expect(r1.ok).toBe(true);
+    expect(waterfall(r1.events)).toEqual([["collateral", 150n * USD]]);
+    expect(d.state.insuranceWindow.paidInWindow).toBe(150n * USD);
+    expect(d.state.accounts[0]!.balances[0]).toBe(-50n * USD);
+    expect(d.state.accounts[0]!.balances[1]).toBe(95n * 10n ** 16n);
+    expect(d.state.insuranceFund[1]).toBe(5n * 10n ** 16n);
+    expect(liquidate(d, 2, 0, 0xffff).reason).toBe("INSURANCE_INSUFFICIENT");
+    // Next window: the fund has $41.152 left, so it buys that much; the rest still waits.
+    d.now += 60_000n;
+    const r2 = liquidate(d, 2, 0, 0xffff);
+    expect(waterfall(r2.events)).toEqual([["collateral", 41_152_000n]]);
+    expect(d.state.insuranceFund[0]).toBe(0n);
+    expect(d.state.accounts[0]!.balances[0]).toBe(-8_848_000n);
+    expect(d.state.socializedLoss).toBe(0n);
+  });
+});
+
+describe("portfolio-margin liquidation", () => {
+  const PM = (d: Driver, a: number) =>
+    expect(d.signed({ type: "SetPortfolioMargin", account: a, nonce: d.nextNonce(), enabled: 1, signature: "0x" }).ok).toBe(true);
+  const withdraw = (d: Driver, a: number, amount: bigint) =>
+    d.signed({ type: "Withdraw", account: a, nonce: d.nextNonce(), asset: 0, amount, signature: "0x" });
+
+  /**
+   * Account 0 (portfolio margin, $10,000): long 1 BTC at $60,000, short `eth` ETH at $3,000,
+   * both cross in group 0 (shock 16 %, floor 2 %, maintenance 50 %), then withdraws down to
+   * its initial requirement; a funding tick on ETH (shorts pay) then costs it `funding`.
+   */
+  function hedged(ethUnits: bigint, premiumPpm: bigint) {
+    const d = new Driver();
+    d.deposit(0, 10_000n * USD);
+    d.deposit(1, 10_000_000n * USD);
+    d.deposit(2, 10_000_000n * USD);
+    for (const a of [0, 1, 2]) for (const m of [BTC, ETH]) d.setCross(a, m);
+    PM(d, 0);
+    expect(d.trade(1, 0, BTC, "buy", 60_000n * USD, BTC_UNIT).ok).toBe(true);
+    expect(d.trade(1, 0, ETH, "sell", 3_000n * USD, ethUnits).ok).toBe(true);
+    const h0 = crossHealth(d.state, d.state.accounts[0]!, d.now);
+    expect(withdraw(d, 0, h0.equity - h0.initial).ok).toBe(true);
+    expect(d.apply({ type: "FundingTick", market: ETH, premiumPpm }).ok).toBe(true);
+    return d;
+  }
+
+  it("sizes to the smallest healthy δ even though health is not monotone in δ (closing past the hedge raises the requirement)", () => {
+    // Long 1 BTC, short 15 ETH: net +$15,000 → initial 16 % × 15,000 = $2,400, maintenance
+    // $1,200. Funding at −2.7556 % of $3,000 costs the short 15 × $82.668 = $1,240.02, leaving
+    // equity $1,159.98 < $1,200. Selling BTC shrinks the group's net exposure, so health rises
+    // until the net crosses zero at 0.25 BTC and falls after it: at 0.5 BTC (the first
+    // midpoint of a plain binary search over the 10,000 lots) maintenance is back at $1,200,
+    // and closing the whole BTC leg would leave $3,600 of maintenance and $559.98 of equity.
+    const d = hedged(15n * BTC_UNIT, -27_556n);
+    const a0 = d.state.accounts[0]!;
+    const before = crossHealth(d.state, a0, d.now, false);
+    expect(before).toMatchObject({ equity: 1_159_980_000n, maintenance: 1_200n * USD });
+    const r = liquidate(d, 2, 0, BTC);
+    expect(r.ok).toBe(true);
+    // δ = 0.0342 BTC ($2,052): penalty $20.52; maintenance 50 % × 16 % × $12,948 = $1,035.84;
+    // equity 1,159.98 − 20.52 = $1,139.46 ≥ 1.1 × 1,035.84 = $1,139.424.
+    const liq = r.events.find((e) => e.kind === "Liquidation");
+    if (liq?.kind !== "Liquidation") throw new Error("no Liquidation event");
+    expect(liq).toMatchObject({ size: 3_420_000n, notional: 2_052n * USD, penalty: 20_520_000n });
+    const after = crossHealth(d.state, a0, d.now, false);
+    expect(after).toMatchObject({ equity: 1_139_460_000n, maintenance: 1_035_840_000n });
+    expect(after.equity * 10n).toBeGreaterThanOrEqual(after.maintenance * 11n);
+    // And it is the smallest such size: one lot less does not restore health.
+    const less = liq.size - d.state.markets[BTC]!.lotSize;
+    const mmLess = portfolioRequirement(d.state, a0, { market: BTC, size: BTC_UNIT - less }).maintenance;
+    const penLess = (((less * 60_000n * USD) / BTC_UNIT) * d.state.params.liquidationPenaltyPpm + PPM - 1n) / PPM;
+    expect((before.equity - penLess) * 10n).toBeLessThan(mmLess * 11n);
+  });
+
+  it("takes the position whose close lowers the portfolio requirement most first, not the largest tiered one", () => {
+    // Long 1 BTC, short 30 ETH: net −$30,000 → maintenance 50 % × 16 % × 30,000 = $2,400.
+    // Closing BTC would leave net −$90,000 ($7,200); closing ETH leaves +$60,000 ($4,800): the
+    // ETH short is the larger risk although BTC's tiered maintenance ($3,000) is larger than
+    // ETH's ($2,250). Funding at −2.7 % costs the short 30 × $81 = $2,430.
+    const d = hedged(30n * BTC_UNIT, -27_000n);
+    const h = crossHealth(d.state, d.state.accounts[0]!, d.now, false);
+    expect(h.equity).toBeLessThan(h.maintenance);
+    expect(liquidate(d, 2, 0, BTC)).toMatchObject({ ok: false, reason: "NOT_LARGEST_RISK" });
+    expect(liquidate(d, 2, 0, ETH).ok).toBe(true);
+    const after = crossHealth(d.state, d.state.accounts[0]!, d.now, false);
+    expect(after.equity * 10n).toBeGreaterThanOrEqual(after.maintenance * 11n);
+  });
+});
+
+describe("isolated liquidation penalty", () => {
+  it("is paid from the position's isolated margin, never from the cross pool", () => {
+    const d = new Driver();
+    d.deposit(0, 20_000n * USD);
+    d.deposit(1, 10_000_000n * USD);
+    d.deposit(2, 10_000_000n * USD);
+    d.setCross(2, BTC);
+    // Isolated long 1 BTC at $60,000 ($6,000 of margin moved from the balance).
+    expect(d.trade(1, 0, BTC, "buy", 60_000n * USD, BTC_UNIT).ok).toBe(true);
+    // At $72,000 the position's $12,000 profit covers its initial requirement ($7,200): all
+    // but $280 of its margin goes back to the cross balance.
+    move(d, 72_000n * USD);
+    expect(d.signed({ type: "AdjustIsolatedMargin", account: 0, nonce: d.nextNonce(), market: BTC, delta: -5_720n * USD, signature: "0x" }).ok).toBe(true);
+    // Back at $66,000 (profit $6,000), two funding ticks of 4 % cost the long $5,280.
+    move(d, 66_000n * USD);
+    expect(d.apply({ type: "FundingTick", market: BTC, premiumPpm: 40_000n }).ok).toBe(true);
+    d.now += 3_600_000n;
+    expect(d.oracle([{ id: BTC, price: 66_000n * USD }]).ok).toBe(true);
+    expect(d.apply({ type: "FundingTick", market: BTC, premiumPpm: 40_000n }).ok).toBe(true);
+    const a0 = d.state.accounts[0]!;
+    // Isolated equity 280 + 6,000 − 5,280 = $1,000 < maintenance 5 % × 66,000 = $3,300.
+    expect(isolatedEquity(a0.positions[BTC]!, d.state.markets[BTC]!)).toBe(1_000n * USD);
+    const cross = a0.balances[0]!;
+    const r = liquidate(d, 2, 0, BTC);
+    expect(r.ok).toBe(true);
+    const liq = r.events.find((e) => e.kind === "Liquidation");
+    if (liq?.kind !== "Liquidation") throw new Error("no Liquidation event");
+    // The partial close leaves margin 280 + realized profit − funding, less than the 1 %
+    // penalty: the penalty is capped at that margin, and the cross balance does not pay.
+    expect(a0.positions[BTC]!.size).toBeGreaterThan(0n);
+    expect(liq.penalty).toBeGreaterThan(0n);
+    expect(liq.penalty).toBeLessThan((liq.notional + 99n) / 100n);
+    expect(a0.positions[BTC]!.isolatedMargin).toBe(0n);
+    expect(a0.balances[0]).toBe(cross);
+    expect(d.state.insuranceFund[0]).toBe(liq.penalty);
+  });
+
+  it("refuses a penalty that would take the settlement balance below int128 (OVERFLOW), changing nothing", () => {
+    // Asset 2: 0 decimals at 2 quote atoms each, so a balance near 2^126 is worth ~2^127.
+    const cfg = testGenesis();
+    cfg.assets.push({ decimals: 0, weightPpm: PPM, oraclePrice: 2n, oracleTimestamp: 1_000n });
+    const d = new Driver(cfg);
+    d.deposit(0, 10_000n * USD);
+    d.deposit(1, 1_000_000n * USD);
+    d.deposit(2, 1_000_000n * USD);
+    for (const a of [0, 1, 2]) d.setCross(a, BTC);
+    expect(d.trade(1, 0, BTC, "buy", 60_000n * USD, BTC_UNIT).ok).toBe(true);
+    // A settlement balance 5 atoms above int128's minimum, backed by asset 2: equity $2,000
+    // (+5 atoms) < maintenance $3,000, no PnL to realize at $60,000.
+    const a0 = d.state.accounts[0]!;
+    setBalance(d.state, a0, 0, INT128_MIN + 5n);
+    setBalance(d.state, a0, 2, (1n << 126n) + 1_000n * USD);
+    a0.crossCache = null;
+    expect(crossHealth(d.state, a0, d.now, false).equity).toBe(2_000n * USD + 5n);
+    const r = liquidate(d, 2, 0, BTC);
+    expect(r).toMatchObject({ ok: false, reason: "OVERFLOW" });
+    expect(a0.balances[0]).toBe(INT128_MIN + 5n);
+    expect(a0.positions[BTC]!.size).toBe(BTC_UNIT);
   });
 });

@@ -140,6 +140,77 @@ describe("owners and session keys", () => {
   });
 });
 
+describe("address case", () => {
+  const mixed = (a: string) => `0x${a.slice(2).replace(/[a-f]/g, (c) => c.toUpperCase())}` as `0x${string}`;
+
+  it("stores session keys lowercase and compares them lowercase, however the operation spells them", () => {
+    const d = new Driver();
+    const who = `0x${"ef".repeat(20)}` as const;
+    d.deposit(0, 10_000n * USD, 0, mixed(who));
+    const acct = d.state.accounts[0]!;
+    expect(acct.owner).toBe(who);
+    const grant = (k: `0x${string}`) =>
+      d.signed({ type: "GrantSessionKey", account: 0, nonce: d.nextNonce(), key: k, expiry: d.now + 60_000n, signature: "0x" });
+    // The owner spelled in capitals is still the owner: it cannot be its own session key, and
+    // its signature (a signer given in capitals) still authorizes owner-only operations.
+    expect(grant(mixed(who)).reason).toBe("SESSION_KEY_INVALID");
+    expect(d.signed({ type: "Withdraw", account: 0, nonce: d.nextNonce(), asset: 0, amount: 1n, signature: "0x" }, mixed(who)).ok).toBe(true);
+    const key = "0x00000000000000000000000000000000000abcde" as const;
+    // Granted in capitals, used (recovered signers are lowercase) and re-granted in lowercase:
+    // one slot, not two.
+    expect(grant(mixed(key)).ok).toBe(true);
+    const r = grant(key);
+    expect(r.ok).toBe(true);
+    expect(r.events[0]).toMatchObject({ kind: "SessionKeyGranted", key });
+    expect(acct.sessionKeys.filter((k) => k.key.toLowerCase() === key)).toHaveLength(1);
+    expect(acct.sessionKeys.every((k) => k.key === k.key.toLowerCase())).toBe(true);
+    const order = (signer: `0x${string}`) =>
+      d.signed({ type: "PlaceOrder", account: 0, nonce: d.nextNonce(), market: BTC, flags: 0, price: 50_000n * USD, size: 10_000n, expiry: 0n, clientOrderId: 0n, signature: "0x" }, signer);
+    expect(order(key).ok).toBe(true);
+    expect(order(mixed(key)).ok).toBe(true);
+    // Revoked in capitals.
+    expect(d.signed({ type: "RevokeSessionKey", account: 0, nonce: d.nextNonce(), key: mixed(key), signature: "0x" }).ok).toBe(true);
+    expect(order(key).reason).toBe("UNAUTHORIZED");
+  });
+
+  it("refunds a refused deposit to its owner's address in lowercase", () => {
+    const d = new Driver();
+    d.deposit(0, 5n * USD);
+    const who = mixed(`0x${"cd".repeat(20)}`);
+    const r = d.apply({ type: "Deposit", queueIndex: d.state.l1.nextIndex, account: 7, owner: who, asset: 0, amount: 3n * USD });
+    expect(r).toMatchObject({ ok: false, reason: "ACCOUNT_MISMATCH", l1Consumed: true });
+    expect(d.state.withdrawals.at(-1)).toEqual({ account: 7, owner: `0x${"cd".repeat(20)}`, asset: 0, amount: 3n * USD });
+  });
+});
+
+describe("withdrawals with a stale market price", () => {
+  it("are refused while the account holds a cross position in a market whose price is stale", () => {
+    const d = new Driver();
+    d.deposit(0, 10_000n * USD);
+    d.deposit(1, 1_000_000n * USD);
+    d.deposit(2, 10_000n * USD);
+    d.setCross(0, BTC);
+    expect(d.trade(1, 0, BTC, "buy", 60_000n * USD, BTC_UNIT / 10n).ok).toBe(true);
+    const withdraw = (amount: bigint) => d.signed({ type: "Withdraw", account: 0, nonce: d.nextNonce(), asset: 0, amount, signature: "0x" });
+    const transfer = (amount: bigint) => d.signed({ type: "Transfer", account: 0, nonce: d.nextNonce(), to: 1, asset: 0, amount, signature: "0x" });
+    // BTC's price (t = 1,000) is 61 s old: the position's value now is unknown.
+    d.now += 61_000n;
+    expect(withdraw(1n * USD).reason).toBe("ORACLE_STALE");
+    expect(transfer(1n * USD).reason).toBe("ORACLE_STALE");
+    expect(d.apply({ type: "ForcedWithdraw", queueIndex: d.state.l1.nextIndex, account: 0, asset: 0, amount: 1n * USD })).toMatchObject({
+      ok: false,
+      reason: "ORACLE_STALE",
+    });
+    // A fresh price restores the ordinary check.
+    expect(d.oracle([{ id: BTC, price: 60_000n * USD }]).ok).toBe(true);
+    expect(withdraw(1n * USD).ok).toBe(true);
+    // An isolated position is not backed by the cross pool and does not block withdrawals.
+    expect(d.trade(1, 2, BTC, "buy", 60_000n * USD, BTC_UNIT / 10n).ok).toBe(true);
+    d.now += 61_000n;
+    expect(d.signed({ type: "Withdraw", account: 2, nonce: d.nextNonce(), asset: 0, amount: 1n * USD, signature: "0x" }).ok).toBe(true);
+  });
+});
+
 describe("requirement fast path", () => {
   it("agrees with the tiered formula on both sides of every band edge", () => {
     const d = new Driver();
