@@ -37,7 +37,12 @@ const GENESIS_KEY = "genesis_root";
  */
 export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMaxOps" | "snapshotEveryOps" | "synchronous" | "clock"> & { ignoreSnapshots?: boolean }) {
   const t0 = performance.now();
-  const log = new OpLog(cfg.db, { synchronous: cfg.synchronous });
+  // One transaction per flush, however large: an op and the fills it caused are appended in
+  // one synchronous step, so they are always in one flush; split across two transactions, a
+  // crash between the commits would leave a PlaceOrder without its fills, which the replay
+  // below refuses (the sequencer could not restart). Splitting would not answer anyone
+  // sooner either: the receipts go out after the whole flush returns.
+  const log = new OpLog(cfg.db, { synchronous: cfg.synchronous, maxGroup: Number.MAX_SAFE_INTEGER });
   try {
     let state = createGenesisState(cfg.genesis);
     const genesisRoot = stateRoot(state);

@@ -21,6 +21,8 @@ export interface StartedLine {
   seq: number;
   root: string;
   startMs: number;
+  /** Seq of the snapshot the restart started from (0: genesis). */
+  snapshotSeq?: number;
 }
 
 /** Writes `genesis` as the CLI's --genesis JSON (config.ts GenesisSchema: bigints as strings). */
