@@ -7,7 +7,7 @@
  * from the throughput figures and measured on their own. Rates are one core. The
  * root benches run in child processes (bench/root.ts), one per state size.
  *
- * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig, seq; none
+ * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig, seq, codec; none
  * runs all. The sha256 ceiling always runs (other rows are read against it).
  *
  * Environment: BENCH_LARGE_ACCOUNTS (default 1,000,000) sizes the large root bench; a
@@ -21,6 +21,7 @@ import { hashInto } from "@chainsafe/hashtree";
 import { applyOp, createGenesisState, stateRoot, type CrossmarginState } from "../sequencer/state/index.js";
 import { Nonces, placeCrossingPairs } from "./fixtures.js";
 import { gasEntries } from "../contracts/script/gas-to-bench.js";
+import { codecBench } from "./codec.js";
 import { riskBench } from "./risk.js";
 import { sequencerBench } from "./sequencer.js";
 import { signatureBench } from "./signatures.js";
@@ -211,7 +212,7 @@ function label(n: number): string {
 
 // ─── Main ─────────────────────────────────────────────────────────────────────────────
 
-const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig", "seq"];
+const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig", "seq", "codec"];
 const picked = process.argv.slice(2);
 for (const p of picked) if (!KNOWN.includes(p)) throw new Error(`unknown bench ${p}; pick from ${KNOWN.join(", ")}`);
 const wants = (b: string) => picked.length === 0 || picked.includes(b);
@@ -273,6 +274,13 @@ if (wants("l1")) {
     maxBuffer: 64 << 20,
   });
   for (const e of gasEntries(JSON.parse(out))) record({ ...e, vs: "execution gas of one call (no 21k base, no calldata)" });
+}
+
+if (wants("codec")) {
+  // Batch data size against brotli and zstd on the same signed reference batches, L1 gas of
+  // posting them and forge-measured decode gas (bench/codec.ts, docs/codec.md).
+  log("batch codec…");
+  for (const e of await codecBench({ cwd: ROOT, log })) record(e);
 }
 
 if (wants("roots")) {

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title BatchCodec
+/// @notice Decodes batch data (what `Rollup.submitBatch` receives as `data`) into the batch's
+///         canonical SSZ bytes, `List[SequencedOp, 100000]`, so a dispute can read operation
+///         `i` from L1 data alone. The TypeScript twin is `sequencer/codec/compress.ts`; the
+///         format, byte by byte, and its measured size and gas are in `docs/codec.md`.
+/// @dev    data = version 0x01 ‖ varint(n) ‖ n × (varint(zigzag(Δtimestamp)) ‖ selector ‖ fields)
+///         Fields are coded per selector by `SCHEMA` (one code byte per field):
+///           0x80|w raw w bytes · 0x00|w varint uint · 0x20|w decimal m·10^e (varint m·B+e,
+///           B = 20 for 8 bytes, 40 for 16) · 0x48 time (0, or 1 + zigzag(v − timestamp)) ·
+///           0x68 zigzag int64. Every value is written as w little-endian bytes.
+///         OracleUpdate (selector 10) has its `timestamp` field, then count ‖ count × (kind raw1,
+///         id uint2, price decimal8) ‖ count ‖ count × 65-byte signature.
+///         The decoder accepts exactly the canonical encoding and reverts with
+///         `BatchDataError(code, offset, opIndex)` otherwise, the same triple the TypeScript
+///         decoder throws (the fixtures check both), so L1 and every verifier agree on which
+///         data is a batch and which is not.
+///         Memory: input bytes past `data`'s end may be read (never beyond what the library
+///         allocated after it), and writes run up to 31 bytes past the current output end;
+///         both are overwritten or cut off by the final length, so the result never depends on
+///         them.
+library BatchCodec {
+    /// @notice Batch data that does not decode: `code` as below, `offset` the start of the
+    ///         faulty item in `data`, `opIndex` the operation being decoded (0 while reading the
+    ///         version and count, n for bytes after the last operation).
+    error BatchDataError(uint256 code, uint256 offset, uint256 opIndex);
+
+    uint256 internal constant BAD_VERSION = 1;
+    uint256 internal constant TRUNCATED = 2;
+    uint256 internal constant VARINT_TOO_LONG = 3;
+    uint256 internal constant VARINT_NOT_MINIMAL = 4;
+    uint256 internal constant TOO_MANY_OPS = 5;
+    uint256 internal constant BAD_SELECTOR = 6;
+    uint256 internal constant OUT_OF_RANGE = 7;
+    uint256 internal constant NOT_CANONICAL = 8;
+    uint256 internal constant LIST_TOO_LONG = 9;
+    uint256 internal constant TRAILING_BYTES = 10;
+
+    uint256 internal constant VERSION = 1;
+    /// @notice Most operations per batch: the SSZ list limit, Governance's top `maxBatchSize`.
+    uint256 internal constant MAX_OPS = 100_000;
+    /// @notice Fewest data bytes per operation (a FundingTick): bounds `n` by the data's length
+    ///         before any output memory is touched.
+    uint256 internal constant MIN_OP_BYTES = 4;
+    uint256 internal constant ORACLE_SELECTOR = 10;
+    uint256 internal constant SELECTORS = 19;
+
+    /// @notice Field codes per selector, 16 bytes each, zero-terminated. GENERATED from
+    ///         `schemaTable()` in sequencer/codec/schema.ts; the forge test compares it with the
+    ///         fixture written by contracts/script/gen-batch-fixtures.ts.
+    bytes internal constant SCHEMA = hex"08049481300000000000000000000000" // 0 Deposit
+        hex"080202a0000000000000000000000000" // 1 ParamUpdate
+        hex"04488130c10000000000000000000000" // 2 Withdraw
+        hex"0448048130c100000000000000000000" // 3 Transfer
+        hex"04489448c10000000000000000000000" // 4 GrantSessionKey
+        hex"044894c1000000000000000000000000" // 5 RevokeSessionKey
+        hex"0448028128284808c100000000000000" // 6 PlaceOrder
+        hex"04488108c10000000000000000000000" // 7 CancelOrder
+        hex"044802c1000000000000000000000000" // 8 CancelAll
+        hex"04810481282800000000000000000000" // 9 Fill
+        hex"48000000000000000000000000000000" // 10 OracleUpdate (lists follow)
+        hex"04480281c10000000000000000000000" // 11 SetMarginMode
+        hex"04480268c10000000000000000000000" // 12 AdjustIsolatedMargin
+        hex"04480402c10000000000000000000000" // 13 Liquidate
+        hex"04020428000000000000000000000000" // 14 Deleverage
+        hex"02680000000000000000000000000000" // 15 FundingTick
+        hex"044881c1000000000000000000000000" // 16 SetPortfolioMargin
+        hex"08048130000000000000000000000000" // 17 ForcedWithdraw
+        hex"08040200000000000000000000000000"; // 18 ForcedClose
+
+    /// @notice Decodes batch data into canonical batch bytes; reverts `BatchDataError`.
+    /// @param data The batch data.
+    /// @return out `List[SequencedOp]` SSZ bytes: n u32 offsets, then the n elements.
+    function decode(bytes memory data) internal pure returns (bytes memory out) {
+        bytes memory schema = SCHEMA;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // PERF: the legacy code generator does not inline assembly functions, and a call
+            // costs as much as a small field; the common paths (one-byte varints, uints,
+            // raw copies, values below 2^64) are written out inside `fields`, and functions
+            // are called only for the rarer work (long varints, decimals, times, u128s).
+
+            // Scratch words 0x00 (data start) and 0x20 (current op index) feed `fail`, which
+            // keeps them off the stack of every helper.
+            function fail(code, at) {
+                let off := sub(at, mload(0x00))
+                let i := mload(0x20)
+                mstore(0x00, 0x7b1de550) // BatchDataError(uint256,uint256,uint256)
+                mstore(0x20, code)
+                mstore(0x40, off)
+                mstore(0x60, i)
+                revert(0x1c, 0x64)
+            }
+
+            // Unsigned LEB128 at `ip`: at most 20 bytes, minimal, inside `end`.
+            function varint(ip, end) -> x, nip {
+                let start := ip
+                let b := 0x80
+                for { let shift := 0 } gt(b, 0x7f) { shift := add(shift, 7) } {
+                    if eq(shift, 140) { fail(3, start) }
+                    if iszero(lt(ip, end)) { fail(2, start) }
+                    b := byte(0, mload(ip))
+                    ip := add(ip, 1)
+                    x := or(x, shl(shift, and(b, 0x7f)))
+                }
+                // A last byte of zero after others adds nothing: not the minimal encoding.
+                if and(iszero(b), gt(sub(ip, start), 1)) { fail(4, start) }
+                nip := ip
+            }
+
+            // v (< 2^64) as 8 little-endian bytes at the top of a word, zeros below.
+            function le64(v) -> r {
+                v := or(shl(8, and(v, 0x00ff00ff00ff00ff)), and(shr(8, v), 0x00ff00ff00ff00ff))
+                v := or(shl(16, and(v, 0x0000ffff0000ffff)), and(shr(16, v), 0x0000ffff0000ffff))
+                r := shl(192, or(shl(32, and(v, 0xffffffff)), shr(32, v)))
+            }
+
+            // v (< 2^128) as 16 little-endian bytes at the top of a word, zeros below.
+            function le128(v) -> r {
+                r := or(le64(and(v, 0xffffffffffffffff)), shr(64, le64(shr(64, v))))
+            }
+
+            // Decimal m·10^e from x = m·B + e; canonical: zero is x = 0, else m has no
+            // trailing zero (which also keeps e within the field's range).
+            function decimal(x, w, start) -> v {
+                let base := 20
+                let maxE := 19
+                if eq(w, 16) {
+                    base := 40
+                    maxE := 38
+                }
+                let e := mod(x, base)
+                let m := div(x, base)
+                switch m
+                case 0 { if e { fail(8, start) } }
+                default {
+                    if iszero(mod(m, 10)) { fail(8, start) }
+                    // m < 2^128 and 10^e <= 10^38 < 2^127: the product cannot wrap.
+                    if or(shr(shl(3, w), m), gt(e, maxE)) { fail(7, start) }
+                    v := mul(m, exp(10, e))
+                    if shr(shl(3, w), v) { fail(7, start) }
+                }
+            }
+
+            // Time from x >= 2: ts + zigzag⁻¹(x − 1), in [1, 2^64). zigzag⁻¹(y) = y/2 for even
+            // y and −(y+1)/2 for odd y, i.e. (y >> 1) − (y & 1)·y; a negative sum wraps past
+            // 2^64 and fails the same range check.
+            function time(x, ts, start) -> v {
+                let y := sub(x, 1)
+                v := sub(add(ts, shr(1, y)), mul(and(y, 1), y))
+                if shr(64, v) { fail(7, start) }
+                if iszero(v) { fail(8, start) }
+            }
+
+            // The fields coded by `sch` (codes from its top byte down to a zero byte), read at
+            // ip and written at op; `lets` is le64(ts). Returns the advanced pointers.
+            function fields(sch, ip, op, end, ts, lets) -> nip, nop {
+                for {} 1 {} {
+                    let code := byte(0, sch)
+                    if iszero(code) { break }
+                    sch := shl(8, sch)
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let x := byte(0, mload(ip))
+                    if lt(code, 0x20) {
+                        // uint: code = width (2, 4 or 8)
+                        if lt(x, 0x80) {
+                            mstore(op, shl(248, x))
+                            ip := add(ip, 1)
+                            op := add(op, code)
+                            continue
+                        }
+                        let start := ip
+                        x, ip := varint(ip, end)
+                        if shr(shl(3, code), x) { fail(7, start) }
+                        mstore(op, le64(x))
+                        op := add(op, code)
+                        continue
+                    }
+                    if gt(code, 0x7f) {
+                        // raw: copy whole words; what spills past w is overwritten later
+                        let w := and(code, 0x7f)
+                        if gt(add(ip, w), end) { fail(2, ip) }
+                        mstore(op, mload(ip))
+                        if gt(w, 32) {
+                            mstore(add(op, 32), mload(add(ip, 32)))
+                            if gt(w, 64) { mstore(add(op, 64), mload(add(ip, 64))) }
+                        }
+                        ip := add(ip, w)
+                        op := add(op, w)
+                        continue
+                    }
+                    let start := ip
+                    ip := add(ip, 1)
+                    if gt(x, 0x7f) { x, ip := varint(start, end) }
+                    let w := and(code, 0x1f)
+                    switch shr(5, code)
+                    case 2 {
+                        // time (8 bytes); x = 1 is the operation's own timestamp
+                        switch x
+                        case 0 { mstore(op, 0) }
+                        case 1 {
+                            if iszero(ts) { fail(8, start) }
+                            mstore(op, lets)
+                        }
+                        default { mstore(op, le64(time(x, ts, start))) }
+                    }
+                    case 1 {
+                        let v := decimal(x, w, start)
+                        switch w
+                        case 8 { mstore(op, le64(v)) }
+                        default { mstore(op, le128(v)) }
+                    }
+                    default {
+                        // signed: zigzag int64 -> two's complement u64
+                        if shr(64, x) { fail(7, start) }
+                        mstore(op, le64(and(xor(shr(1, x), sub(0, and(x, 1))), 0xffffffffffffffff)))
+                    }
+                    op := add(op, w)
+                }
+                nip := ip
+                nop := op
+            }
+
+            let ip := add(data, 0x20)
+            let end := add(ip, mload(data))
+            mstore(0x00, ip)
+            mstore(0x20, 0)
+            if iszero(lt(ip, end)) { fail(2, ip) }
+            if iszero(eq(byte(0, mload(ip)), 1)) { fail(1, ip) }
+            ip := add(ip, 1)
+            let n
+            {
+                let countAt := ip
+                n, ip := varint(ip, end)
+                if or(gt(n, 100000), gt(mul(n, 4), sub(end, ip))) { fail(5, countAt) }
+            }
+
+            out := mload(0x40)
+            let tbl := add(out, 0x20)
+            let op := add(tbl, shl(2, n))
+            let sch0 := add(schema, 0x20)
+            let ts := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(0x20, i)
+                // Offset i (u32 LE) in the table, byte by byte: a word store would clobber
+                // the table's tail, or the start of element 0.
+                {
+                    let o := sub(op, tbl)
+                    let t := add(tbl, shl(2, i))
+                    mstore8(t, o)
+                    mstore8(add(t, 1), shr(8, o))
+                    mstore8(add(t, 2), shr(16, o))
+                    mstore8(add(t, 3), shr(24, o))
+                }
+                {
+                    // Δtimestamp: zigzag, applied branch-free (see `time`); a result below
+                    // zero wraps past 2^64 and fails the range check.
+                    let tsAt := ip
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let x := byte(0, mload(ip))
+                    ip := add(ip, 1)
+                    if gt(x, 0x7f) { x, ip := varint(tsAt, end) }
+                    ts := sub(add(ts, shr(1, x)), mul(and(x, 1), x))
+                    if shr(64, ts) { fail(7, tsAt) }
+                }
+                if iszero(lt(ip, end)) { fail(2, ip) }
+                let sel := byte(0, mload(ip))
+                if iszero(lt(sel, 19)) { fail(6, ip) }
+                ip := add(ip, 1)
+                // timestamp (8) ‖ union offset 12 (u32) ‖ selector
+                let lets := le64(ts)
+                mstore(op, or(lets, or(shl(184, 0x0c), shl(152, sel))))
+                ip, op := fields(mload(add(sch0, shl(4, sel))), ip, add(op, 13), end, ts, lets)
+                if eq(sel, 10) {
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let points := byte(0, mload(ip))
+                    if gt(points, 68) { fail(9, ip) }
+                    ip := add(ip, 1)
+                    // offset(prices) = 16, offset(signatures) = 16 + 11·points (< 2^16), as u32 LE
+                    let sigAt := add(16, mul(11, points))
+                    mstore(op, or(shl(248, 16), or(shl(216, and(sigAt, 0xff)), shl(208, shr(8, sigAt)))))
+                    op := add(op, 8)
+                    // PricePoint: kind raw 1 (0x81), id uint 2 (0x02), price decimal 8 (0x28)
+                    for {} points { points := sub(points, 1) } {
+                        ip, op := fields(0x8102280000000000000000000000000000000000000000000000000000000000, ip, op, end, ts, lets)
+                    }
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let sigs := byte(0, mload(ip))
+                    if gt(sigs, 8) { fail(9, ip) }
+                    ip := add(ip, 1)
+                    for {} sigs { sigs := sub(sigs, 1) } {
+                        ip, op := fields(0xc100000000000000000000000000000000000000000000000000000000000000, ip, op, end, ts, lets)
+                    }
+                }
+            }
+            mstore(0x20, n)
+            if lt(ip, end) { fail(10, ip) }
+            mstore(out, sub(op, tbl))
+            mstore(op, 0) // clear what the last stores spilled past the end
+            mstore(0x40, add(op, 0x20))
+            mstore(0x20, 0)
+            mstore(0x00, 0)
+        }
+    }
+
+    /// @notice Number of operations in canonical batch bytes (as `decode` returns them).
+    function opCount(bytes memory batch) internal pure returns (uint256 n) {
+        if (batch.length == 0) return 0;
+        n = _u32(batch, 0) / 4;
+    }
+
+    /// @notice The SequencedOp bytes of operation `i` of canonical batch bytes: one offset read,
+    ///         no walk over the operations before it.
+    function opAt(bytes memory batch, uint256 i) internal pure returns (bytes memory op) {
+        uint256 n = opCount(batch);
+        require(i < n, "BatchCodec: op index");
+        uint256 start = _u32(batch, 4 * i);
+        uint256 finish = i + 1 < n ? _u32(batch, 4 * (i + 1)) : batch.length;
+        op = new bytes(finish - start);
+        /// @solidity memory-safe-assembly
+        assembly {
+            let src := add(add(batch, 0x20), start)
+            let dst := add(op, 0x20)
+            for { let k := 0 } lt(k, sub(finish, start)) { k := add(k, 0x20) } { mstore(add(dst, k), mload(add(src, k))) }
+            mstore(add(dst, sub(finish, start)), 0)
+        }
+    }
+
+    function _u32(bytes memory b, uint256 at) private pure returns (uint256 v) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            let w := mload(add(add(b, 0x20), at))
+            v := or(or(byte(0, w), shl(8, byte(1, w))), or(shl(16, byte(2, w)), shl(24, byte(3, w))))
+        }
+    }
+}

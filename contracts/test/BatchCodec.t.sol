@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "./lib/Test.sol";
+import {console} from "./lib/console.sol";
+import {Setup} from "./lib/Setup.sol";
+import {Rollup} from "../src/Rollup.sol";
+import {BatchCodec} from "../src/lib/BatchCodec.sol";
+import {LibZip} from "solady/utils/LibZip.sol";
+
+/// @notice External entry points over the library: reverts surface one call deep (for
+///         `expectRevert`), and each call starts with fresh memory, as a dispute's would.
+contract BatchCodecHarness {
+    function decode(bytes memory data) external pure returns (bytes memory) {
+        return BatchCodec.decode(data);
+    }
+
+    /// @notice Decode gas with the data already in memory (as after ABI decoding in a dispute).
+    function measure(bytes memory data) external view returns (bytes32 outHash, uint256 outLength, uint256 gasUsed) {
+        uint256 g = gasleft();
+        bytes memory out = BatchCodec.decode(data);
+        gasUsed = g - gasleft();
+        outHash = keccak256(out);
+        outLength = out.length;
+    }
+
+    /// @notice The alternative measured in docs/codec.md: Solady's FastLZ over the SSZ bytes.
+    function measureFastLz(bytes memory compressed) external view returns (bytes32 outHash, uint256 gasUsed) {
+        uint256 g = gasleft();
+        bytes memory out = LibZip.flzDecompress(compressed);
+        gasUsed = g - gasleft();
+        outHash = keccak256(out);
+    }
+
+    function fastLzCompress(bytes memory raw) external pure returns (bytes memory) {
+        return LibZip.flzCompress(raw);
+    }
+
+    function opCount(bytes memory batch) external pure returns (uint256) {
+        return BatchCodec.opCount(batch);
+    }
+
+    function opAt(bytes memory batch, uint256 i) external pure returns (bytes memory) {
+        return BatchCodec.opAt(batch, i);
+    }
+
+    function schema() external pure returns (bytes memory) {
+        return BatchCodec.SCHEMA;
+    }
+}
+
+/// @notice Shared fixture reading.
+abstract contract BatchFixtureReader is Test {
+    string internal constant FIXTURE = "/contracts/test/fixtures/batch-codec.json";
+    string internal constant WORKLOAD = "/contracts/test/fixtures/batch-workload.json";
+
+    function _read(string memory path) internal view returns (string memory) {
+        return vm.readFile(string.concat(vm.projectRoot(), path));
+    }
+
+    function _k(string memory prefix, uint256 i, string memory field) internal pure returns (string memory) {
+        return string.concat(prefix, "[", vm.toString(i), "]", field);
+    }
+
+    function _count(string memory json, string memory key) internal view returns (uint256 n) {
+        while (vm.keyExistsJson(json, string.concat(key, "[", vm.toString(n), "]"))) ++n;
+    }
+
+    /// @dev 0x01 ‖ varint(count) ‖ unit × count, as `worstData` in gen-batch-fixtures.ts.
+    function _repeat(bytes memory unit, uint256 count) internal pure returns (bytes memory data) {
+        bytes memory head = abi.encodePacked(uint8(1));
+        uint256 c = count;
+        while (c >= 0x80) {
+            head = abi.encodePacked(head, uint8(c & 0x7f) | 0x80);
+            c >>= 7;
+        }
+        head = abi.encodePacked(head, uint8(c));
+        data = new bytes(head.length + unit.length * count);
+        for (uint256 i; i < head.length; ++i) data[i] = head[i];
+        for (uint256 k; k < count; ++k) {
+            for (uint256 j; j < unit.length; ++j) data[head.length + k * unit.length + j] = unit[j];
+        }
+    }
+}
+
+/// @title BatchCodec tests
+/// @notice The Solidity decoder against the TypeScript codec: every fixture (contracts/script/
+///         gen-batch-fixtures.ts) must decode to the same bytes, or fail with the same
+///         (code, offset, opIndex).
+contract BatchCodecTest is BatchFixtureReader {
+    BatchCodecHarness internal harness;
+    string internal json;
+
+    function setUp() public {
+        harness = new BatchCodecHarness();
+        json = _read(FIXTURE);
+    }
+
+    function test_schema_equalsTheTypeScriptTable() public view {
+        assertEq(harness.schema(), vm.parseJsonBytes(json, ".schema"), "SCHEMA is stale: copy schemaTable() from sequencer/codec/schema.ts");
+    }
+
+    function test_decode_validCases_matchTypeScript() public view {
+        uint256 n = _count(json, ".valid");
+        assertGt(n, 5, "fixture has valid cases");
+        for (uint256 i; i < n; ++i) {
+            string memory name = vm.parseJsonString(json, _k(".valid", i, ".name"));
+            bytes memory out = harness.decode(vm.parseJsonBytes(json, _k(".valid", i, ".data")));
+            assertEq(keccak256(out), vm.parseJsonBytes32(json, _k(".valid", i, ".outHash")), name);
+            assertEq(out.length, vm.parseJsonUint(json, _k(".valid", i, ".outLength")), name);
+            assertEq(harness.opCount(out), vm.parseJsonUint(json, _k(".valid", i, ".ops")), name);
+            if (vm.keyExistsJson(json, _k(".valid", i, ".out"))) {
+                assertEq(out, vm.parseJsonBytes(json, _k(".valid", i, ".out")), name);
+            }
+        }
+    }
+
+    function test_opAt_returnsEachElement() public view {
+        uint256 n = _count(json, ".valid");
+        uint256 checked;
+        for (uint256 i; i < n; ++i) {
+            if (!vm.keyExistsJson(json, _k(".valid", i, ".elements"))) continue;
+            bytes memory out = vm.parseJsonBytes(json, _k(".valid", i, ".out"));
+            uint256 m = _count(json, _k(".valid", i, ".elements"));
+            assertEq(harness.opCount(out), m, "opCount");
+            for (uint256 j; j < m; ++j) {
+                bytes memory e = vm.parseJsonBytes(json, string.concat(_k(".valid", i, ".elements"), "[", vm.toString(j), "]"));
+                assertEq(harness.opAt(out, j), e, "opAt");
+                ++checked;
+            }
+        }
+        assertGt(checked, 19, "elements checked");
+    }
+
+    function test_opAt_pastTheEnd_reverts() public {
+        bytes memory out = harness.decode(hex"0101000f0000");
+        assertEq(harness.opCount(out), 1, "one op");
+        vm.expectRevert(bytes("BatchCodec: op index"));
+        harness.opAt(out, 1);
+    }
+
+    function test_decode_invalidCases_revertWithTheTypeScriptError() public {
+        uint256 n = _count(json, ".invalid");
+        assertGt(n, 20, "fixture has invalid cases");
+        for (uint256 i; i < n; ++i) {
+            _expectError(
+                vm.parseJsonBytes(json, _k(".invalid", i, ".data")),
+                vm.parseJsonUint(json, _k(".invalid", i, ".code")),
+                vm.parseJsonUint(json, _k(".invalid", i, ".offset")),
+                vm.parseJsonUint(json, _k(".invalid", i, ".opIndex"))
+            );
+        }
+    }
+
+    /// @notice Random edits of valid data: each decodes to what TypeScript decoded, or fails
+    ///         with TypeScript's error triple.
+    function test_decode_mutations_agreeWithTypeScript() public {
+        uint256 n = _count(json, ".mutations");
+        assertGt(n, 100, "fixture has mutations");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = vm.parseJsonBytes(json, _k(".mutations", i, ".data"));
+            uint256 code = vm.parseJsonUint(json, _k(".mutations", i, ".code"));
+            if (code == 0) {
+                assertEq(keccak256(harness.decode(data)), vm.parseJsonBytes32(json, _k(".mutations", i, ".outHash")), "mutation decodes alike");
+            } else {
+                _expectError(data, code, vm.parseJsonUint(json, _k(".mutations", i, ".offset")), vm.parseJsonUint(json, _k(".mutations", i, ".opIndex")));
+            }
+        }
+    }
+
+    function test_decode_countAboveMaxOps_reverts() public {
+        // 100,001 FundingTicks' worth of bytes: the count alone is over the limit.
+        bytes memory data = new bytes(4 + 4 * 100_001);
+        data[0] = 0x01;
+        data[1] = 0xa1; // 100001 = 0x186a1 as LEB128: a1 8d 06
+        data[2] = 0x8d;
+        data[3] = 0x06;
+        _expectError(data, BatchCodec.TOO_MANY_OPS, 1, 0);
+    }
+
+    function test_decode_worstShapes_matchTypeScript() public view {
+        uint256 n = _count(json, ".worst");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = _repeat(vm.parseJsonBytes(json, _k(".worst", i, ".unit")), vm.parseJsonUint(json, _k(".worst", i, ".count")));
+            assertEq(data.length, vm.parseJsonUint(json, _k(".worst", i, ".dataLength")), "worst data length");
+            (bytes32 h, uint256 len,) = harness.measure(data);
+            assertEq(h, vm.parseJsonBytes32(json, _k(".worst", i, ".outHash")), "worst output");
+            assertEq(len, vm.parseJsonUint(json, _k(".worst", i, ".outLength")), "worst output length");
+        }
+    }
+
+    /// @notice Any bytes either decode into a well-formed batch or revert with BatchDataError;
+    ///         nothing else (no panic, no other revert).
+    function testFuzz_decode_anyBytes_decodeOrBatchDataError(bytes calldata raw, uint8 lead) public view {
+        // Most random data fails on the version byte; force it half the time to reach further.
+        bytes memory data = lead % 2 == 0 && raw.length > 0 ? bytes.concat(hex"01", raw[1:]) : raw;
+        try harness.decode(data) returns (bytes memory out) {
+            uint256 n = harness.opCount(out);
+            if (n > 0) assertEq(uint256(uint8(out[0])) | (uint256(uint8(out[1])) << 8) | (uint256(uint8(out[2])) << 16), 4 * n, "first offset");
+            assertGe(data.length, 2 + 4 * n, "at least four bytes per op");
+        } catch (bytes memory reason) {
+            assertEq(bytes4(reason), BatchCodec.BatchDataError.selector, "only BatchDataError");
+        }
+    }
+
+    function _expectError(bytes memory data, uint256 code, uint256 offset, uint256 opIndex) internal {
+        vm.expectRevert(abi.encodeWithSelector(BatchCodec.BatchDataError.selector, code, offset, opIndex));
+        harness.decode(data);
+    }
+}
+
+/// @title BatchCodec gas
+/// @notice Decode gas of the reference-workload batches and the worst shapes, each checked
+///         against the TypeScript bound (`decodeGasBound`, sequencer/codec/gas.ts), and the
+///         submitBatch execution gas of posting each workload batch. One `gas` log line per
+///         batch feeds bench/codec.ts: `gas <name> <ops> <dataHash> <decodeGas> <submitGas>`.
+contract BatchCodecGasTest is Setup, BatchFixtureReader {
+    BatchCodecHarness internal harness;
+
+    function setUp() public {
+        _setUp(keccak256("genesis"));
+        harness = new BatchCodecHarness();
+    }
+
+    function test_gas_workloadBatches_withinBound() public {
+        string memory w = _read(WORKLOAD);
+        uint256 n = _count(w, ".valid");
+        assertEq(n, 3, "three workload batches");
+        for (uint256 i; i < n; ++i) {
+            _workloadCase(w, i);
+        }
+    }
+
+    function _workloadCase(string memory w, uint256 i) internal {
+        string memory name = vm.parseJsonString(w, _k(".valid", i, ".name"));
+        bytes memory data = vm.parseJsonBytes(w, _k(".valid", i, ".data"));
+        uint256 ops = vm.parseJsonUint(w, _k(".valid", i, ".ops"));
+        (bytes32 h, uint256 len, uint256 gasUsed) = harness.measure(data);
+        assertEq(h, vm.parseJsonBytes32(w, _k(".valid", i, ".outHash")), name);
+        assertEq(len, vm.parseJsonUint(w, _k(".valid", i, ".outLength")), name);
+        assertLe(gasUsed, vm.parseJsonUint(w, _k(".valid", i, ".gasBound")), string.concat(name, ": decode gas above the bound"));
+        uint256 submitGas = _submitGas(data, uint64(ops));
+        console.log(
+            string.concat("gas ", name, " ", vm.toString(ops), " ", vm.toString(keccak256(data)), " ", vm.toString(gasUsed), " ", vm.toString(submitGas))
+        );
+        // The same batch as Solady FastLZ of its SSZ bytes: size and decode gas, for comparison.
+        bytes memory flz = harness.fastLzCompress(harness.decode(data));
+        (bytes32 fh, uint256 flzGas) = harness.measureFastLz(flz);
+        assertEq(fh, h, "FastLZ round trip");
+        console.log(string.concat("fastlz ", name, " ", vm.toString(flz.length), " ", vm.toString(flzGas)));
+    }
+
+    function test_gas_worstShapes_withinBound() public {
+        string memory json = _read(FIXTURE);
+        uint256 n = _count(json, ".worst");
+        uint256 limit = vm.parseJsonUint(json, ".gasLimit");
+        for (uint256 i; i < n; ++i) {
+            string memory name = vm.parseJsonString(json, _k(".worst", i, ".name"));
+            bytes memory data = _repeat(vm.parseJsonBytes(json, _k(".worst", i, ".unit")), vm.parseJsonUint(json, _k(".worst", i, ".count")));
+            (,, uint256 gasUsed) = harness.measure(data);
+            assertLe(gasUsed, vm.parseJsonUint(json, _k(".worst", i, ".gasBound")), string.concat(name, ": decode gas above the bound"));
+            assertLe(gasUsed, limit, string.concat(name, ": decode gas above the governed limit"));
+            console.log(string.concat("gas ", name, " ", vm.toString(vm.parseJsonUint(json, _k(".worst", i, ".count"))), " ", vm.toString(keccak256(data)), " ", vm.toString(gasUsed), " 0"));
+        }
+    }
+
+    /// @dev Execution gas of one submitBatch call (the CALL included, the 21k base and calldata not).
+    function _submitGas(bytes memory data, uint64 ops) internal returns (uint256 g) {
+        Rollup.BatchHeader memory h = _nextHeader(keccak256(data), data);
+        h.opCount = ops;
+        bytes memory call = abi.encodeCall(Rollup.submitBatch, (h, data));
+        vm.prank(sequencer);
+        g = gasleft();
+        (bool ok,) = address(rollup).call(call);
+        g -= gasleft();
+        assertTrue(ok, "submitBatch");
+    }
+}
