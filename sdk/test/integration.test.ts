@@ -4,15 +4,11 @@
  * and every SDK method is used through the real server; typed errors carry the server's
  * codes; the stream resumes across a dropped connection without losing or repeating an op.
  */
-import { mkdtempSync } from "node:fs";
 import { type Server, type Socket, createServer, connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateConfig } from "../../sequencer/config.js";
-import { type RunningSequencer, startSequencer } from "../../sequencer/service.js";
-import { testGenesis } from "../../sequencer/state/test/fixtures.js";
+import { apiGenesis, startTest } from "../../sequencer/api/test/helpers.js";
+import type { RunningSequencer } from "../../sequencer/service.js";
 import { CrossmarginApiError, type CrossmarginClient, type StreamMessage, createCrossmarginClient, placeOrderOp } from "../index.js";
 import { DOMAIN, accountOf } from "./fixtures.js";
 
@@ -54,23 +50,8 @@ async function rejection(p: Promise<unknown>): Promise<CrossmarginApiError> {
 }
 
 beforeAll(async () => {
-  const cfg = validateConfig(
-    {
-      db: join(mkdtempSync(join(tmpdir(), "cm-sdk-")), "seq.db"),
-      host: "127.0.0.1",
-      port: 0,
-      chainId: DOMAIN.chainId,
-      rollup: DOMAIN.verifyingContract,
-      devDeposits: true,
-      signatureWorkers: 1,
-      synchronous: "NORMAL",
-      batchIntervalMs: 200,
-      streamBuffer: 1000,
-    },
-    // Oracle prices that stay fresh (the clock is wall time); our oracle key signs updates.
-    testGenesis({ maxOracleAgeMs: 100n * 365n * 86_400_000n, nonceWindowMs: 60_000n, oracleSigners: [oracleKey.address.toLowerCase() as `0x${string}`] }),
-  );
-  seq = await startSequencer(cfg);
+  // Oracle prices that stay fresh (the clock is wall time); our oracle key signs updates.
+  seq = await startTest({ streamBuffer: 1000, genesis: { ...apiGenesis(), oracleSigners: [oracleKey.address.toLowerCase() as `0x${string}`] } });
   alice = createCrossmarginClient({ url: seq.url, account: aliceKey, fetch: countingFetch });
   bob = createCrossmarginClient({ url: seq.url, account: bobKey, fetch: countingFetch });
   A = (await alice.devDeposit({ asset: 0, amount: 1_000_000n * USD })).account;
