@@ -7,7 +7,7 @@
  * from the throughput figures and measured on their own. Rates are one core. The
  * root benches run in child processes (bench/root.ts), one per state size.
  *
- * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig, seq, codec; none
+ * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig, seq, codec, verifier; none
  * runs all. The sha256 ceiling always runs (other rows are read against it).
  *
  * Environment: BENCH_LARGE_ACCOUNTS (default 1,000,000) sizes the large root bench; a
@@ -25,6 +25,7 @@ import { codecBench } from "./codec.js";
 import { riskBench } from "./risk.js";
 import { sequencerBench } from "./sequencer.js";
 import { signatureBench } from "./signatures.js";
+import { verifierBench } from "./verifier.js";
 import { MARKET_MAKERS, Population, Rng, T0, WorkloadGenerator, applyAll, setupItems, workloadGenesis, type WorkItem } from "./workload.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -212,7 +213,7 @@ function label(n: number): string {
 
 // ─── Main ─────────────────────────────────────────────────────────────────────────────
 
-const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig", "seq", "codec"];
+const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig", "seq", "codec", "verifier"];
 const picked = process.argv.slice(2);
 for (const p of picked) if (!KNOWN.includes(p)) throw new Error(`unknown bench ${p}; pick from ${KNOWN.join(", ")}`);
 const wants = (b: string) => picked.length === 0 || picked.includes(b);
@@ -281,6 +282,12 @@ if (wants("codec")) {
   // posting them and forge-measured decode gas (bench/codec.ts, docs/codec.md).
   log("batch codec…");
   for (const e of await codecBench({ cwd: ROOT, log })) record(e);
+}
+
+if (wants("verifier")) {
+  // Decode + native signature recovery + STF replay of signed reference batches (bench/verifier.ts).
+  log("verifier replay…");
+  for (const e of await verifierBench({ log })) record(e);
 }
 
 if (wants("roots")) {
