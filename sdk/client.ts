@@ -39,6 +39,7 @@ import {
   type Market,
   type ModifyResult,
   type Receipt,
+  type WithdrawalProof,
   ShapeError,
   obj,
   parseAccount,
@@ -53,6 +54,7 @@ import {
   parseMarkets,
   parseModify,
   parseReceipt,
+  parseWithdrawalProof,
 } from "./types.js";
 
 export interface CrossmarginClientConfig {
@@ -272,6 +274,16 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
     op: (seq: IntLike): Promise<LoggedOp> => get(`/v1/ops/${toBigInt(seq, "seq")}`, parseLoggedOp),
     batches: (from = 0, limit = 100): Promise<Batch[]> => get(`/v1/batches?from=${from}&limit=${limit}`, parseBatches),
     batch: (index: number): Promise<Batch> => get(`/v1/batches/${index}`, (j) => parseBatch(j)),
+    /**
+     * The SSZ proof of withdrawal record `index` against L1 batch `batch`'s post-state root
+     * (default: the last sealed batch): pass it to `Vault.claimWithdrawal(batch, index,
+     * withdrawal, proof)` once that batch is final on L1.
+     */
+    withdrawalProof: (index: number, batch?: number): Promise<WithdrawalProof> => {
+      if (!Number.isSafeInteger(index) || index < 0) throw new Error(`withdrawalProof: index must be a non-negative integer, got ${index}`);
+      if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 1)) throw new Error(`withdrawalProof: batch must be an L1 batch index >= 1, got ${batch}`);
+      return get(`/v1/withdrawals/${index}/proof${batch === undefined ? "" : `?batch=${batch}`}`, parseWithdrawalProof);
+    },
     openApi: (): Promise<unknown> => get("/v1/openapi.json", (j) => j),
     /** Dev mode only (`--dev-deposits`): credits `amount` of `asset` to `owner` (default: this key's address). */
     devDeposit: (p: { asset: number; amount: IntLike; owner?: Hex }): Promise<DevDepositResult> =>

@@ -53,9 +53,10 @@ export type {
   SessionKeyInfo,
   SlotRef,
   StfEvent,
+  WithdrawalProof,
 } from "./types.js";
 // Parsers, for JSON obtained elsewhere (logs, a proxy): the same code the client runs.
-export { ShapeError, parseAccount, parseBook, parseEvent, parseInfo, parseLoggedOp, parseOp, parseOpRecord, parseReceipt, reviveBigints } from "./types.js";
+export { ShapeError, parseAccount, parseBook, parseEvent, parseInfo, parseLoggedOp, parseOp, parseOpRecord, parseReceipt, parseWithdrawalProof, reviveBigints } from "./types.js";
 export type { ErrorCode, ApiErrorBody } from "../sequencer/api/errors.js";
 export { ERRORS, isErrorCode } from "../sequencer/api/errors.js";
 export { ALL_MARKETS, CANCEL_BY_CLIENT_ID } from "../sequencer/state/constants.js";

@@ -51,6 +51,19 @@ export interface Info {
   /** Not in docs/api.md's route table, but answered by the server; absent from older servers. */
   l1NextIndex?: bigint;
   devDeposits?: boolean;
+  /** L1 mode: poster and derivation status (docs/api.md, `GET /v1/info`); null without L1; absent from older servers. */
+  l1?: L1Info | null;
+}
+/** The parts of `info.l1` the SDK checks; the rest of the server's object is kept as sent. */
+export interface L1Info {
+  rollup: Hex;
+  batchIntervalMs: number;
+  sealedBatches: number;
+  /** Highest op-log batch confirmed on L1 (L1 batch index − 1); −1: none. */
+  confirmedThrough: number;
+  poster: { error: string | null; stats: Record<string, number> };
+  derivation: { nextIndex: bigint; error: string | null } & Record<string, unknown>;
+  [k: string]: unknown;
 }
 export interface Position {
   market: number;
@@ -165,6 +178,17 @@ export interface LoggedOp extends Omit<OpRecord, "events"> {
   batch: number | null;
   /** Present while the sequencer still holds the receipt in memory. */
   events?: StfEvent[];
+}
+/** `GET /v1/withdrawals/:index/proof`: the arguments of `Vault.claimWithdrawal(batch, index, withdrawal, proof)`. */
+export interface WithdrawalProof {
+  /** L1 batch index (op-log batch + 1) whose post-state root the proof leads to. */
+  batch: number;
+  /** The record's index in the state's withdrawal list. */
+  index: number;
+  withdrawal: { account: number; owner: Hex; asset: number; amount: bigint };
+  /** Sibling hashes from the leaf up (37). */
+  proof: Hex[];
+  root: Hex;
 }
 export interface Batch {
   index: number;
@@ -330,6 +354,25 @@ export function parseInfo(v: unknown): Info {
   if (l1 !== undefined) info.l1NextIndex = l1;
   const dev = optional(o, "devDeposits", bool, "");
   if (dev !== undefined) info.devDeposits = dev;
+  if (o.l1 === null) info.l1 = null;
+  else if (o.l1 !== undefined) {
+    const l = obj(o.l1, "l1");
+    const poster = obj(l.poster, "l1.poster");
+    const derivation = obj(l.derivation, "l1.derivation");
+    const errText = (x: J, p: string) => {
+      if (x.error !== null && typeof x.error !== "string") throw new ShapeError(`${p}.error`, "a string or null", x.error);
+      return x.error as string | null;
+    };
+    info.l1 = {
+      ...l,
+      rollup: hex(l, "rollup", "l1"),
+      batchIntervalMs: num(l, "batchIntervalMs", "l1"),
+      sealedBatches: num(l, "sealedBatches", "l1"),
+      confirmedThrough: num(l, "confirmedThrough", "l1"),
+      poster: { error: errText(poster, "l1.poster"), stats: obj(poster.stats, "l1.poster.stats") as Record<string, number> },
+      derivation: { ...derivation, nextIndex: big(derivation, "nextIndex", "l1.derivation"), error: errText(derivation, "l1.derivation") },
+    };
+  }
   return info;
 }
 
@@ -388,6 +431,22 @@ export function parseAccount(v: unknown): Account {
     deadman: o.deadman === undefined || o.deadman === null ? null : big(o, "deadman", ""),
   };
 }
+export function parseWithdrawalProof(v: unknown): WithdrawalProof {
+  const o = obj(v, "");
+  const w = obj(o.withdrawal, "withdrawal");
+  const proof = arr(o, "proof", "", (x, p) => {
+    if (typeof x !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(x)) throw new ShapeError(p, "a 32-byte 0x-hex hash", x);
+    return x as Hex;
+  });
+  return {
+    batch: num(o, "batch", ""),
+    index: num(o, "index", ""),
+    withdrawal: { account: num(w, "account", "withdrawal"), owner: hex(w, "owner", "withdrawal"), asset: num(w, "asset", "withdrawal"), amount: big(w, "amount", "withdrawal") },
+    proof,
+    root: hex(o, "root", ""),
+  };
+}
+
 export function parseIndex(v: unknown): number {
   return num(obj(v, ""), "index", "");
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { CONFIG_DEFAULTS, ConfigError, kebab, parseGenesis, validateConfig } from "./config.js";
+import { CONFIG_DEFAULTS, ConfigError, L1_DEFAULTS, kebab, parseGenesis, validateConfig } from "./config.js";
 import { devnetGenesis } from "./devnet.js";
 import { startSequencer } from "./service.js";
 
@@ -25,9 +25,20 @@ const USAGE = `usage: crossmargin sequencer --db <file> [options]
   --signature-workers <n>     signature recovery threads                      default: one per core
   --stream-buffer <n>         ops kept for stream resumption                  default ${CONFIG_DEFAULTS.streamBuffer}
   --synchronous FULL|NORMAL   FULL survives power loss, NORMAL a crash only   default ${CONFIG_DEFAULTS.synchronous}
-  --dev-deposits              enable POST /v1/dev/deposit (no L1 vault)`;
+  --batch-max-bytes <n>       seal before a batch's data exceeds this         default ${CONFIG_DEFAULTS.batchMaxBytes} (the L1 decode bound)
+  --dev-deposits              enable POST /v1/dev/deposit (no L1 vault; not with --l1-rpc)
 
-const INT_OPTIONS = ["port", "batchIntervalMs", "batchMaxOps", "snapshotEveryOps", "maxBodyBytes", "rateBurst", "signatureWorkers", "streamBuffer"] as const;
+L1 mode (all of these need --l1-rpc; --chain-id and --rollup must match the deployment):
+  --l1-rpc <url>              L1 JSON-RPC on loopback: follow the Rollup's queue, post batches
+  --l1-sequencer-key <0x..>   the Rollup's sequencer key (or env CROSSMARGIN_SEQUENCER_KEY)
+  --l1-from-block <n>         the deployment's first block                    default ${L1_DEFAULTS.fromBlock}
+  --l1-confirmations <n>      blocks below the head before an L1 input counts default ${L1_DEFAULTS.confirmations}
+  --l1-post-confirmations <n> blocks before a posted batch is confirmed      default ${L1_DEFAULTS.postConfirmations}
+  --l1-poll-ms <n>            pause between derivation / posting rounds       default ${L1_DEFAULTS.pollMs}
+  In L1 mode the Rollup's governed batchInterval and maxBatchSize drive sealing.`;
+
+const INT_OPTIONS = ["port", "batchIntervalMs", "batchMaxOps", "batchMaxBytes", "snapshotEveryOps", "maxBodyBytes", "rateBurst", "signatureWorkers", "streamBuffer"] as const;
+const L1_OPTIONS = ["l1-rpc", "l1-sequencer-key", "l1-from-block", "l1-confirmations", "l1-post-confirmations", "l1-poll-ms"] as const;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -38,7 +49,7 @@ export async function main(argv: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(
-      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous"].map((k) => [
+      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous", "batch-max-bytes", ...L1_OPTIONS].map((k) => [
         k,
         { type: "string" as const },
       ]),
@@ -55,8 +66,31 @@ export async function main(argv: string[]): Promise<void> {
   const problems: string[] = [];
   const raw: Record<string, unknown> = {};
   const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  // L1 mode: --l1-rpc switches it on; the other --l1-* options need it.
+  const l1: Record<string, unknown> = {};
+  const sequencerKey = values["l1-sequencer-key"] ?? process.env.CROSSMARGIN_SEQUENCER_KEY;
+  if (values["l1-rpc"] !== undefined) {
+    l1.rpcUrl = values["l1-rpc"];
+    if (sequencerKey === undefined) problems.push("--l1-sequencer-key: required with --l1-rpc (or set CROSSMARGIN_SEQUENCER_KEY)");
+    else l1.sequencerKey = sequencerKey;
+    raw.l1 = l1;
+  } else {
+    for (const k of L1_OPTIONS) if (values[k] !== undefined) problems.push(`--${k}: only with --l1-rpc (L1 mode)`);
+  }
   for (const [k, v] of Object.entries(values)) {
-    if (v === undefined || k === "genesis" || k === "help") continue;
+    if (v === undefined || k === "genesis" || k === "help" || k === "l1-rpc" || k === "l1-sequencer-key") continue;
+    if (k === "l1-from-block") {
+      if (!/^[0-9]+$/.test(String(v))) problems.push(`--l1-from-block: "${v}" is not a block number`);
+      else l1.fromBlock = BigInt(String(v));
+      continue;
+    }
+    if (k.startsWith("l1-")) {
+      const n = Number(v);
+      const key = { "l1-confirmations": "confirmations", "l1-post-confirmations": "postConfirmations", "l1-poll-ms": "pollMs" }[k]!;
+      if (String(v).trim() === "" || !Number.isFinite(n)) problems.push(`--${k}: "${v}" is not a number`);
+      else l1[key] = n;
+      continue;
+    }
     const key = camel(k);
     if (key === "devDeposits") raw[key] = v === true;
     else if ((INT_OPTIONS as readonly string[]).includes(key) || key === "rateLimit") {
@@ -89,7 +123,13 @@ export async function main(argv: string[]): Promise<void> {
     console.error(`crossmargin sequencer: invalid configuration\n  ${problems.join("\n  ")}\n\nrun with --help for the options`);
     process.exit(2);
   }
-  const seq = await startSequencer(cfg);
+  let seq: Awaited<ReturnType<typeof startSequencer>>;
+  try {
+    seq = await startSequencer(cfg);
+  } catch (e) {
+    console.error(`crossmargin sequencer: cannot start: ${(e as Error).message}`);
+    process.exit(1);
+  }
   console.log(
     JSON.stringify({
       event: "started",
@@ -100,7 +140,9 @@ export async function main(argv: string[]): Promise<void> {
       seq: seq.started.seq,
       root: seq.started.root,
       startMs: Math.round(seq.started.ms),
-      options: Object.fromEntries(Object.entries(cfg).filter(([k]) => k !== "genesis").map(([k, v]) => [kebab(k), typeof v === "bigint" ? v.toString() : v])),
+      options: Object.fromEntries(Object.entries(cfg).filter(([k]) => k !== "genesis" && k !== "l1").map(([k, v]) => [kebab(k), typeof v === "bigint" ? v.toString() : v])),
+      // The key stays secret: only its address is printed.
+      l1: seq.l1 && { ...cfg.l1, sequencerKey: undefined, sequencer: seq.l1.clients.sequencer.account.address, fromBlock: cfg.l1!.fromBlock.toString() },
     }),
   );
   const stop = async (signal: string) => {

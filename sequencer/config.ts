@@ -6,6 +6,38 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { GenesisConfig } from "./state/genesis.js";
 import type { Hex } from "./state/ops.js";
+import { maxBatchBytes } from "./codec/gas.js";
+
+/** An http(s) URL on a loopback host (the sequencer talks to a local L1 node only). */
+const loopbackUrl = z.string().refine((u) => {
+  try {
+    const url = new URL(u);
+    return (url.protocol === "http:" || url.protocol === "https:") && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}, "an http URL on a loopback host (http://127.0.0.1:<port>)");
+
+/** L1 mode: derive L1 inputs from the Rollup's queue and post sealed batches to it. */
+export const L1ConfigSchema = z
+  .object({
+    /** JSON-RPC URL of the L1 node (loopback only). */
+    rpcUrl: loopbackUrl,
+    /** First block of the deployment (derivation scans the Rollup's logs from here). */
+    fromBlock: z.bigint().min(0n),
+    /** The sequencer's private key (the Rollup's sequencer: it signs batch transactions). */
+    sequencerKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-hex 32-byte private key").transform((s) => s.toLowerCase() as Hex),
+    /** Blocks below the L1 head an L1 input must be before it enters the state. */
+    confirmations: z.number().int().min(0).max(256),
+    /** Blocks (inclusive) before the poster counts a batch as confirmed. */
+    postConfirmations: z.number().int().min(1).max(256),
+    /** Pause between derivation and posting rounds (ms). */
+    pollMs: z.number().int().min(10).max(60_000),
+  })
+  .strict();
+export type L1Config = z.output<typeof L1ConfigSchema>;
+
+export const L1_DEFAULTS = { fromBlock: 0n, confirmations: 2, postConfirmations: 2, pollMs: 250 };
 
 const bigintString = z.union([z.string().regex(/^-?[0-9]+$/, "a decimal integer string"), z.number().int()]).transform((v) => BigInt(v));
 const address = z
@@ -59,6 +91,8 @@ export const SequencerConfigSchema = z
     rollup: address,
     batchIntervalMs: z.number().int().min(10).max(3_600_000),
     batchMaxOps: z.number().int().min(1).max(1_000_000),
+    /** Most bytes of batch data (the codec's) per batch: at most what decodes on L1 under the decode gas bound. */
+    batchMaxBytes: z.number().int().min(1024).max(maxBatchBytes(), `at most maxBatchBytes(DECODE_GAS_BOUND) = ${maxBatchBytes()} (docs/codec.md §4)`),
     snapshotEveryOps: z.number().int().min(1),
     maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024),
     /** Operations per second per signing key (0: unlimited) and the burst. */
@@ -70,10 +104,21 @@ export const SequencerConfigSchema = z
     synchronous: z.enum(["FULL", "NORMAL"]),
     /** Dev mode: POST /v1/dev/deposit stands in for the L1 vault. */
     devDeposits: z.boolean(),
+    /** L1 mode (absent: no L1; inputs only from dev deposits, nothing posted). */
+    l1: L1ConfigSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => !(c.devDeposits && c.l1), {
+    path: ["devDeposits"],
+    message: "cannot be combined with L1 mode (--l1-rpc): deposits come from the Vault on L1; drop --dev-deposits",
+  });
 
-export type SequencerConfig = z.output<typeof SequencerConfigSchema> & { genesis: GenesisConfig; clock?: () => bigint };
+export type SequencerConfig = z.output<typeof SequencerConfigSchema> & {
+  genesis: GenesisConfig;
+  clock?: () => bigint;
+  /** Where the L1 poster's and deriver's lines go (default: stdout / stderr). */
+  l1Log?: (line: string) => void;
+};
 
 export const CONFIG_DEFAULTS = {
   host: "127.0.0.1",
@@ -82,6 +127,7 @@ export const CONFIG_DEFAULTS = {
   rollup: "0x0000000000000000000000000000000000c0ffee" as Hex,
   batchIntervalMs: 1000,
   batchMaxOps: 10_000,
+  batchMaxBytes: maxBatchBytes(),
   snapshotEveryOps: 200_000,
   maxBodyBytes: 256 * 1024,
   rateLimit: 2_000,
@@ -99,9 +145,24 @@ export class ConfigError extends Error {
 }
 
 export function validateConfig(raw: Record<string, unknown>, genesis: GenesisConfig): SequencerConfig {
-  const r = SequencerConfigSchema.safeParse({ ...CONFIG_DEFAULTS, ...raw });
-  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `--${kebab(String(i.path[0] ?? ""))}: ${i.message}`));
+  const l1 = raw.l1 === undefined ? {} : { l1: { ...L1_DEFAULTS, ...(raw.l1 as object) } };
+  const r = SequencerConfigSchema.safeParse({ ...CONFIG_DEFAULTS, ...raw, ...l1 });
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `--${optionName(i.path)}: ${i.message}`));
   return { ...r.data, genesis };
 }
 
 export const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The CLI option a config path comes from (`l1.rpcUrl` → `l1-rpc-url`). */
+export const L1_OPTION: Record<string, string> = {
+  rpcUrl: "l1-rpc",
+  fromBlock: "l1-from-block",
+  sequencerKey: "l1-sequencer-key",
+  confirmations: "l1-confirmations",
+  postConfirmations: "l1-post-confirmations",
+  pollMs: "l1-poll-ms",
+};
+function optionName(path: readonly PropertyKey[]): string {
+  if (path[0] === "l1") return path[1] === undefined ? "l1-rpc" : (L1_OPTION[String(path[1])] ?? `l1-${kebab(String(path[1]))}`);
+  return kebab(String(path[0] ?? ""));
+}

@@ -18,6 +18,12 @@ import { createGenesisState, stateRoot } from "./state/index.js";
 import { tradingMode } from "./state/ops/common.js";
 import type { CrossmarginState } from "./state/state.js";
 import { OpLog } from "./storage/index.js";
+import { sealedBatchData } from "./codec/index.js";
+import { rollupAbi } from "./l1/abi.js";
+import { l1Clients, type L1Clients } from "./l1/deploy.js";
+import { L1Deriver } from "./l1/derive.js";
+import { BatchPoster } from "./l1/poster.js";
+import { WithdrawalProver } from "./l1/proofs.js";
 
 export interface RunningSequencer {
   url: string;
@@ -25,7 +31,33 @@ export interface RunningSequencer {
   core: SequencerCore;
   /** How the start went: ops replayed from the log, and the root reached. */
   started: { replayed: number; snapshotSeq: number; seq: number; root: string; ms: number };
+  /** L1 mode: the deriver (L1 inputs into the core) and the poster (sealed batches to L1). */
+  l1: L1Running | null;
   close(): Promise<void>;
+}
+
+export interface L1Running {
+  clients: L1Clients;
+  deriver: L1Deriver;
+  poster: BatchPoster;
+  /** The seal interval in force (ms): the Rollup's governed `batchInterval`. */
+  batchIntervalMs(): number;
+  status(): L1Status;
+}
+
+/** What GET /v1/info reports under `l1`. */
+export interface L1Status {
+  rpcUrl: string;
+  rollup: string;
+  sequencer: string;
+  batchIntervalMs: number;
+  batchMaxOps: number;
+  batchMaxBytes: number;
+  /** Op-log batches sealed, and the highest confirmed on L1 (-1: none). L1 batch = op-log batch + 1. */
+  sealedBatches: number;
+  confirmedThrough: number;
+  poster: { error: string | null; stats: BatchPoster["stats"] };
+  derivation: Omit<ReturnType<L1Deriver["status"]>, "error"> & { error: string | null };
 }
 
 const GENESIS_KEY = "genesis_root";
@@ -35,7 +67,7 @@ const GENESIS_KEY = "genesis_root";
  * has the book's priority beside it (else genesis), then the log after it, replayed through
  * the core itself.
  */
-export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMaxOps" | "snapshotEveryOps" | "synchronous" | "clock"> & { ignoreSnapshots?: boolean }) {
+export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMaxOps" | "snapshotEveryOps" | "synchronous" | "clock"> & { batchMaxBytes?: number; ignoreSnapshots?: boolean }) {
   const t0 = performance.now();
   // One transaction per flush, however large: an op and the fills it caused are appended in
   // one synchronous step, so they are always in one flush; split across two transactions, a
@@ -66,7 +98,7 @@ export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMax
         console.error(`sequencer: snapshot at seq ${snap.seq} not usable (${(e as Error).message}); trying an older one`);
       }
     }
-    const core = new SequencerCore({ log, state, engine, clock: cfg.clock, batchMaxOps: cfg.batchMaxOps, snapshotEveryOps: cfg.snapshotEveryOps });
+    const core = new SequencerCore({ log, state, engine, clock: cfg.clock, batchMaxOps: cfg.batchMaxOps, batchMaxBytes: cfg.batchMaxBytes, snapshotEveryOps: cfg.snapshotEveryOps });
     const replayed = core.replay(log.readFrom(fromSeq + 1));
     core.restoreDeadman();
     return { core, replayed, snapshotSeq: fromSeq, ms: performance.now() - t0 };
@@ -95,8 +127,35 @@ export function newEngine(state: CrossmarginState): MatchingEngine {
   return new MatchingEngine(engineConfig(state));
 }
 
+/**
+ * Connects to the L1 node and checks it is the configured chain with the Rollup deployed and
+ * this key as its sequencer, before anything runs: each mismatch is named with its option.
+ */
+async function connectL1(cfg: SequencerConfig, l1: NonNullable<SequencerConfig["l1"]>): Promise<L1Clients> {
+  const clients = l1Clients(l1.rpcUrl, Number(cfg.chainId), { deployer: l1.sequencerKey }, { retryCount: 1, timeoutMs: 5_000 });
+  let chainId: number;
+  try {
+    chainId = await clients.public.getChainId();
+  } catch (e) {
+    throw new Error(`--l1-rpc: no L1 node answers at ${l1.rpcUrl} (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (BigInt(chainId) !== cfg.chainId) throw new Error(`--chain-id: ${cfg.chainId}, but the L1 node at ${l1.rpcUrl} is chain ${chainId}`);
+  const code = await clients.public.getCode({ address: cfg.rollup });
+  if (code === undefined || code === "0x") throw new Error(`--rollup: no contract at ${cfg.rollup} on the L1 node at ${l1.rpcUrl}`);
+  const seq = (await clients.public.readContract({ address: cfg.rollup, abi: rollupAbi, functionName: "sequencer" })) as string;
+  const me = clients.sequencer.account.address;
+  if (seq.toLowerCase() !== me.toLowerCase()) throw new Error(`--l1-sequencer-key: its address ${me} is not the Rollup's sequencer (${seq})`);
+  const head = await clients.public.getBlockNumber();
+  if (l1.fromBlock > head) throw new Error(`--l1-from-block: ${l1.fromBlock} is past the L1 head (${head})`);
+  return clients;
+}
+
 export async function startSequencer(cfg: SequencerConfig): Promise<RunningSequencer> {
+  const clients = cfg.l1 ? await connectL1(cfg, cfg.l1) : null;
   const { core, replayed, snapshotSeq, ms } = openCore(cfg);
+  // Declared before the API serves (it reports l1's status).
+  let intervalMs = cfg.batchIntervalMs;
+  let l1: L1Running | null = null;
   const domain = { chainId: cfg.chainId, verifyingContract: cfg.rollup };
   const pool = new SignaturePool(domain, cfg.signatureWorkers);
   const hub = new StreamHub(core, cfg.streamBuffer);
@@ -108,6 +167,8 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     maxBodyBytes: cfg.maxBodyBytes,
     devDeposits: cfg.devDeposits,
     recentRecord: (seq) => hub.recent(seq),
+    l1Status: () => l1?.status() ?? null,
+    prover: new WithdrawalProver(core.log, cfg.genesis),
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -123,12 +184,65 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws));
   });
 
+  // L1 mode: the deriver feeds L1 inputs to the core, the poster sends sealed batches; the
+  // Rollup's governed batchInterval (seconds) and maxBatchSize drive the sealing below.
+  if (cfg.l1 && clients) {
+    const o = cfg.l1;
+    const out = cfg.l1Log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const deriver = new L1Deriver({
+      client: clients.public,
+      rollup: cfg.rollup,
+      startBlock: o.fromBlock,
+      core,
+      confirmations: o.confirmations,
+      pollIntervalMs: o.pollMs,
+      logger: (msg) => out(JSON.stringify({ ts: new Date().toISOString(), level: "warn", component: "derive", msg })),
+    });
+    deriver.onParams((p, changed) => {
+      intervalMs = Math.min(3_600_000, Math.max(10, Number(p.batchInterval) * 1000));
+      core.batchMaxOps = Math.max(1, Math.min(cfg.batchMaxOps, Number(p.maxBatchSize)));
+      out(JSON.stringify({ ts: new Date().toISOString(), level: "info", component: "derive", event: "params", changed, batchIntervalMs: intervalMs, batchMaxOps: core.batchMaxOps }));
+    });
+    deriver.onError((e) => out(JSON.stringify({ ts: new Date().toISOString(), level: "error", component: "derive", event: "stopped", kind: e.kind, error: e.message })));
+    const poster = new BatchPoster({
+      log: core.log,
+      rollup: cfg.rollup,
+      client: clients.public,
+      account: clients.sequencer.account,
+      batchData: (i) => sealedBatchData(core.log, i),
+      confirmations: o.postConfirmations,
+      pollMs: o.pollMs,
+      logLine: out,
+    });
+    l1 = {
+      clients,
+      deriver,
+      poster,
+      batchIntervalMs: () => intervalMs,
+      status: () => {
+        const d = deriver.status();
+        return {
+          rpcUrl: o.rpcUrl,
+          rollup: cfg.rollup,
+          sequencer: clients.sequencer.account.address,
+          batchIntervalMs: intervalMs,
+          batchMaxOps: core.batchMaxOps,
+          batchMaxBytes: core.batchMaxBytes,
+          sealedBatches: (core.log.lastBatch()?.index ?? -1) + 1,
+          confirmedThrough: poster.confirmedThrough(),
+          poster: { error: poster.error?.message ?? null, stats: { ...poster.stats } },
+          derivation: { ...d, error: d.error?.message ?? null },
+        };
+      },
+    };
+  }
+
   // Seal on the governed interval, or as soon as the size cap is reached (checked often).
   let lastSeal = Date.now();
   const timer = setInterval(() => {
     try {
       core.tick();
-      if (core.unsealedOps() >= cfg.batchMaxOps || Date.now() - lastSeal >= cfg.batchIntervalMs) {
+      if (core.unsealedOps() >= core.batchMaxOps || Date.now() - lastSeal >= intervalMs) {
         core.sealBatch();
         lastSeal = Date.now();
       }
@@ -136,6 +250,10 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
       console.error("sequencer: timer failed", e);
     }
   }, Math.min(10, cfg.batchIntervalMs));
+  if (l1) {
+    l1.deriver.start();
+    l1.poster.start();
+  }
 
   const port = (server.address() as AddressInfo).port;
   const host = cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host;
@@ -144,10 +262,17 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     url: `http://${host}:${port}`,
     port,
     core,
+    l1,
     started: { replayed, snapshotSeq, seq: core.log.lastSeq(), root: bytesToHex(stateRoot(core.state)), ms },
     async close() {
       if (closed) return;
       closed = true;
+      // Derivation first (its submitted items are durable when it stops), then the poster (a
+      // transaction in flight stays recorded in l1_posts and is followed at the next start).
+      if (l1) {
+        await l1.deriver.stop();
+        await l1.poster.stop();
+      }
       clearInterval(timer);
       hub.close();
       wss.close();

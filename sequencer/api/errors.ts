@@ -29,6 +29,8 @@ export const INGRESS_ERRORS = {
   SEQUENCER_UNAVAILABLE: { status: 503, message: "the sequencer is stopping or failed; the operation was not accepted" },
   DEV_ONLY: { status: 403, message: "this route exists only when the sequencer runs with dev deposits enabled" },
   RESUME_TOO_OLD: { status: 410, message: "the stream cannot resume that far back; resubscribe without fromSeq and re-query state" },
+  BATCH_UNKNOWN: { status: 404, message: "no such sealed batch (L1 batch n is op-log batch n - 1; GET /v1/batches lists them)" },
+  WITHDRAWAL_UNKNOWN: { status: 404, message: "no withdrawal record with that index in the batch's post-state" },
 } as const satisfies Record<string, Entry>;
 
 export type IngressCode = keyof typeof INGRESS_ERRORS;

@@ -59,6 +59,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("account and seq"), ...errors(400, 403, 422) },
     },
   },
+  "/v1/withdrawals/{index}/proof": {
+    get: {
+      summary: "SSZ proof of a withdrawal record against an L1 batch's post-state root (Vault.claimWithdrawal's arguments)",
+      parameters: [intPath("index"), { name: "batch", in: "query", required: false, schema: { type: "string" } }],
+      responses: { 200: ok("withdrawal proof"), ...errors(400, 404) },
+    },
+  },
   "/v1/stream": { get: { summary: "WebSocket upgrade: the stream of docs/api.md", responses: { 101: { description: "switching protocols" } } } },
 };
 

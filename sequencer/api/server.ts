@@ -18,6 +18,7 @@ import { openApiDocument } from "./openapi.js";
 import { recordJson } from "./stream.js";
 import { toJson } from "./schema.js";
 import { accountView, assetsView, marketsView } from "./views.js";
+import { ProofError, type WithdrawalProver } from "../l1/proofs.js";
 
 export interface ApiDeps {
   core: SequencerCore;
@@ -28,6 +29,10 @@ export interface ApiDeps {
   devDeposits: boolean;
   /** Recent receipts by seq (the stream's ring), for GET /v1/ops/:seq. */
   recentRecord: (seq: number) => Record_ | undefined;
+  /** L1 mode: the poster's and the derivation's status (null: no L1). */
+  l1Status?: () => unknown;
+  /** Withdrawal proofs against sealed batches (op-log batch index). */
+  prover?: WithdrawalProver;
 }
 
 function outcomeJson(o: SubmitOutcome) {
@@ -101,6 +106,7 @@ export function createApi(d: ApiDeps): Hono {
         markets: marketsView(core.state),
         assets: assetsView(core.state),
         devDeposits: d.devDeposits,
+        l1: d.l1Status?.() ?? null,
       }) as object,
     );
   });
@@ -169,6 +175,23 @@ export function createApi(d: ApiDeps): Hono {
     const v = accountView(core.state, i, core.now());
     if (v === null) throw new ApiError("ACCOUNT_UNKNOWN", `no account ${i}`, "index");
     return c.json(toJson({ ...(v as object), deadman: core.deadmanOf(i) ?? null }) as object);
+  });
+
+  app.get("/v1/withdrawals/:index/proof", (c) => {
+    if (!d.prover) throw new ApiError("NOT_FOUND", "withdrawal proofs are not served by this sequencer");
+    const index = intParam(c.req.param("index"), "index");
+    const q = c.req.query("batch");
+    const last = core.log.lastBatch();
+    const l1Batch = q === undefined ? (last ? last.index + 1 : 0) : intParam(q, "batch");
+    if (l1Batch === 0) throw new ApiError("BATCH_UNKNOWN", last ? "L1 batch 0 is genesis, which holds no withdrawals" : "no batch is sealed yet", "batch");
+    try {
+      const p = d.prover.prove(l1Batch - 1, index);
+      return c.json(toJson({ batch: l1Batch, ...p }) as object);
+    } catch (e) {
+      if (e instanceof ProofError && e.kind === "batch_unknown") throw new ApiError("BATCH_UNKNOWN", `L1 batch ${l1Batch}: ${e.message}`, "batch");
+      if (e instanceof ProofError && e.kind === "withdrawal_unknown") throw new ApiError("WITHDRAWAL_UNKNOWN", `L1 batch ${l1Batch}: ${e.message}`, "index");
+      throw e;
+    }
   });
 
   app.get("/v1/markets", (c) => c.json(marketsView(core.state) as object));

@@ -19,6 +19,8 @@ import type { CancelAll, Fill, L1Input, Op, PlaceOrder, SequencedOp } from "../s
 import type { CrossmarginState } from "../state/state.js";
 import type { MatchingEngine, PlaceResult, SlotRef } from "../matching/index.js";
 import { logItem, type LoggedOp, type OpLog, type SealedBatch } from "../storage/index.js";
+import { compressBatch, encodeBatchFrom, maxBatchBytes, SCHEMA, SEQUENCED_OP_PREFIX } from "../codec/index.js";
+import { ORACLE_SELECTOR } from "../codec/schema.js";
 
 /** One logged operation and what the STF did with it, as the stream publishes it. */
 export interface Record_ {
@@ -57,6 +59,48 @@ export interface SequencerCoreOptions {
   batchMaxOps?: number;
   /** Write a snapshot at the first seal after this many ops since the last one. */
   snapshotEveryOps?: number;
+  /**
+   * Most bytes of batch data (the codec's, what L1 receives) a sealed batch may hold; default
+   * `maxBatchBytes()` (the decode gas bound). Enforced before each op runs: see `reserve`.
+   */
+  batchMaxBytes?: number;
+}
+
+/** Batch data header bound: version byte + varint op count (< 2^28 ops). */
+const DATA_HEADER_BOUND = 5;
+
+/**
+ * An upper bound on the bytes one operation adds to batch data: its encoding as a one-op
+ * batch without the header. The codec writes the timestamp as a delta from the previous op's
+ * (timestamps never decrease), so the delta from 0 bounds it; every other field is coded
+ * on its own. Exact but costly (~10 µs): `reserve` uses `quickDataBound` and runs the codec
+ * only on the tail of a batch near the cap.
+ */
+export function opDataBound(opBytes: Uint8Array): number {
+  return compressBatch(encodeBatchFrom([opBytes])).length - 2;
+}
+
+const varintBytes = (bits: number) => Math.max(1, Math.ceil(bits / 7));
+/** The most bytes a field's coding can take (docs/codec.md; schema.ts's codings). */
+function fieldWorst(f: { coding: string; width: number }): number {
+  switch (f.coding) {
+    case "raw":
+      return f.width;
+    case "uint":
+      return varintBytes(8 * f.width);
+    case "decimal": // m·B + e with B ≤ 40 (< 2^6), plus a byte of margin
+      return varintBytes(8 * f.width + 6) + 1;
+    default: // time (1 + zigzag of a 64-bit difference) and signed (zigzag int64)
+      return varintBytes(66);
+  }
+}
+/** Per fixed-size selector: timestamp delta (≤ 10 bytes) + selector + each field's worst case. */
+const SELECTOR_WORST = SCHEMA.map((fields) => 10 + 1 + fields.reduce((t, f) => t + fieldWorst(f), 0));
+
+/** An O(1) upper bound of `opDataBound` (exact for the variable-size OracleUpdate). */
+export function quickDataBound(opBytes: Uint8Array): number {
+  const sel = opBytes[SEQUENCED_OP_PREFIX]!;
+  return sel === ORACLE_SELECTOR || SELECTOR_WORST[sel] === undefined ? opDataBound(opBytes) : SELECTOR_WORST[sel]!;
 }
 
 type Sink = (op: SequencedOp, rec: Recovered, receipt: Receipt, opBytes?: Uint8Array) => { seq: number; durable: Promise<unknown> | null };
@@ -72,8 +116,21 @@ export class SequencerCore {
   readonly state: CrossmarginState;
   readonly engine: MatchingEngine;
   private readonly clock: () => bigint;
-  readonly batchMaxOps: number;
+  /** Seal before a batch would exceed this many ops (the service lowers it to L1's governed maxBatchSize). */
+  batchMaxOps: number;
   readonly snapshotEveryOps: number;
+  readonly batchMaxBytes: number;
+  /**
+   * The unsealed ops' batch data, bounded in two parts: `checkedData` (header + the codec's
+   * exact sizes of the ops checked so far) and the ops after them (`unchecked`, with their
+   * `quickDataBound` sum). null: recount from the log.
+   */
+  private checkedData: number | null = null;
+  private unchecked: Uint8Array[] = [];
+  private uncheckedBound = 0;
+  private replaying = false;
+  /** The op `reserve` measured last (its bytes and data bound), reused when it is logged. */
+  private reserved: { op: SequencedOp; bytes: Uint8Array; bound: number } | null = null;
   private readonly listeners = new Set<(r: Record_) => void>();
   /** Pre-signed cancel-alls held for the dead-man's switch, by account. */
   private readonly deadman = new Map<number, { op: CancelAll; rec: Recovered }>();
@@ -89,6 +146,8 @@ export class SequencerCore {
     this.clock = o.clock ?? (() => BigInt(Date.now()));
     this.batchMaxOps = o.batchMaxOps ?? 10_000;
     this.snapshotEveryOps = o.snapshotEveryOps ?? 200_000;
+    this.batchMaxBytes = o.batchMaxBytes ?? maxBatchBytes();
+    if (!Number.isInteger(this.batchMaxBytes) || this.batchMaxBytes < 1024) throw new Error(`batchMaxBytes must be an integer >= 1024, got ${this.batchMaxBytes}`);
     this.sink = this.appendToLog;
     this.lastSnapshotSeq = this.log.snapshots()[0]?.seq ?? 0;
   }
@@ -110,7 +169,14 @@ export class SequencerCore {
 
   private appendToLog: Sink = (op, rec, receipt, opBytes) => {
     const seq = this.log.nextSeq();
-    const durable = this.log.append(logItem(op, rec, receipt, opBytes && encodeSequencedOpFrom(op.timestamp, opBytes)));
+    const held = this.reserved?.op === op ? this.reserved : null;
+    this.reserved = null;
+    const item = logItem(op, rec, receipt, held?.bytes ?? (opBytes && encodeSequencedOpFrom(op.timestamp, opBytes)) ?? encodeSequencedOp(op));
+    if (this.checkedData !== null) {
+      this.unchecked.push(item.bytes!);
+      this.uncheckedBound += held?.bound ?? quickDataBound(item.bytes!);
+    }
+    const durable = this.log.append(item);
     durable.catch((e) => (this.failure ??= e));
     return { seq, durable };
   };
@@ -151,6 +217,7 @@ export class SequencerCore {
    * answered, not logged.
    */
   private execute(sop: SequencedOp, rec: Recovered, dropRefused: boolean, opBytes?: Uint8Array): SubmitOutcome {
+    this.reserve(sop, opBytes ? encodeSequencedOpFrom(sop.timestamp, opBytes) : encodeSequencedOp(sop));
     const receipt = applyOp(this.state, sop.op, { timestamp: sop.timestamp, ...rec });
     if (!receipt.ok && dropRefused) throw new Refused(receipt.reason!, receipt.detail);
     const durables: Promise<unknown>[] = [];
@@ -202,6 +269,7 @@ export class SequencerCore {
       detached.push(...round.selfTradeCancelled, ...round.reduceOnlyCancelled, ...round.lotSizeCancelled);
       for (const fill of round.fills) {
         const sop: SequencedOp = { timestamp, op: fill };
+        this.reserve(sop, encodeSequencedOp(sop));
         const r = applyOp(this.state, fill, { timestamp, signer: null });
         fills.push(this.record(sop, { signer: null }, r, durables));
         if (r.ok) detached.push(...this.engine.onStfEvents(r.events));
@@ -329,10 +397,57 @@ export class SequencerCore {
   }
 
   /**
+   * Called right before an op runs (the state then matches the log's end exactly): seals the
+   * ops waiting when this op could take their batch past `batchMaxOps` ops or past
+   * `batchMaxBytes` of batch data. So no sealed batch exceeds either cap (an op alone larger
+   * than the byte cap would, but no operation comes near it). This can seal between a placed
+   * order and its fills; no snapshot is taken there (a restart must not start at a fill).
+   */
+  private reserve(op: SequencedOp, bytes: Uint8Array): void {
+    if (this.replaying) return;
+    const bound = quickDataBound(bytes);
+    this.reserved = { op, bytes, bound };
+    const waiting = this.unsealedOps();
+    if (waiting === 0) {
+      this.resetData();
+      return;
+    }
+    if (this.checkedData === null) this.countUnsealedData();
+    if (waiting >= this.batchMaxOps) return void this.sealBatch(false);
+    if (this.checkedData! + this.uncheckedBound + bound <= this.batchMaxBytes) return;
+    // Near the cap: size the unchecked ops with the codec, once each. Encoded as a batch of
+    // their own, their first timestamp is coded from 0, which bounds its real delta; their
+    // own header (≥ 2 bytes) is covered by DATA_HEADER_BOUND.
+    if (this.unchecked.length > 0) {
+      this.checkedData! += compressBatch(encodeBatchFrom(this.unchecked)).length - 2;
+      this.unchecked = [];
+      this.uncheckedBound = 0;
+    }
+    if (this.checkedData! + bound > this.batchMaxBytes) this.sealBatch(false);
+  }
+
+  private resetData(): void {
+    this.checkedData = DATA_HEADER_BOUND;
+    this.unchecked = [];
+    this.uncheckedBound = 0;
+  }
+
+  private countUnsealedData(): void {
+    const last = this.log.lastBatch();
+    this.log.flush();
+    this.resetData();
+    for (const o of this.log.readFrom(last ? last.toSeq + 1 : 1)) {
+      this.unchecked.push(o.bytes);
+      this.uncheckedBound += quickDataBound(o.bytes);
+    }
+  }
+
+  /**
    * Seals everything logged since the last batch into the next one (none when empty):
    * flushes the log (the batch may only cover durable ops), commits the state root.
+   * `snapshot: false` when sealing in the middle of an op's fills.
    */
-  sealBatch(): SealedBatch | null {
+  sealBatch(snapshot = true): SealedBatch | null {
     this.check();
     this.log.flush();
     if (this.log.failed !== null) {
@@ -354,7 +469,8 @@ export class SequencerCore {
       l1To: this.state.l1.nextIndex,
       timestamp: this.state.clock,
     });
-    if (toSeq - this.lastSnapshotSeq >= this.snapshotEveryOps) this.snapshot();
+    this.resetData();
+    if (snapshot && toSeq - this.lastSnapshotSeq >= this.snapshotEveryOps) this.snapshot();
     return batch;
   }
 
@@ -403,6 +519,8 @@ export class SequencerCore {
       n++;
       return { seq: logged.seq, durable: null };
     };
+    this.replaying = true;
+    this.checkedData = null;
     try {
       for (let root = next(); root; root = next()) {
         pending = root;
@@ -413,6 +531,7 @@ export class SequencerCore {
       }
     } finally {
       this.sink = this.appendToLog;
+      this.replaying = false;
     }
     return n;
   }

@@ -49,6 +49,11 @@ export interface AnvilOptions {
   startTimeoutMs?: number;
   /** Pass anvil's stdout/stderr through to this process's stderr (debugging). */
   verbose?: boolean;
+  /**
+   * Run anvil in its own process group, so a terminal's Ctrl-C reaches only this process,
+   * which then stops its users of the chain before `stop()` (the devnet does this).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevAccount {
@@ -155,7 +160,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   args.push(...(opts.args ?? []));
 
   const { command, prefix } = anvilCommand();
-  const child = spawn(command, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], detached: opts.ownProcessGroup === true });
   running.add(child);
   installExitHook();
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;

@@ -1,6 +1,6 @@
 /** The CLI: every bad option is reported with its name before anything starts; a good start prints its URL and serves. */
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tmpDb } from "./helpers.js";
@@ -19,6 +19,28 @@ describe("crossmargin sequencer (CLI)", () => {
     for (const expected of ["--port: \"abc\" is not a number", "--db: required", "--host: only loopback", "--rate-limit:", "--synchronous:", "--chain-id:", "--batch-interval-ms:"]) {
       expect(r.stderr).toContain(expected);
     }
+  });
+
+  it("validates the L1 mode options, and refuses dev deposits with L1 mode", () => {
+    const key = `0x${"11".repeat(32)}`;
+    const both = run(["sequencer", "--db", tmpDb(), "--dev-deposits", "--l1-rpc", "http://127.0.0.1:1", "--l1-sequencer-key", key]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("--dev-deposits: cannot be combined with L1 mode");
+    const bad = run(["sequencer", "--db", tmpDb(), "--l1-rpc", "http://10.0.0.1:8545", "--l1-confirmations", "x", "--l1-from-block=-1", "--l1-post-confirmations", "0"]);
+    expect(bad.status).toBe(2);
+    for (const expected of ["--l1-sequencer-key: required with --l1-rpc", "--l1-confirmations: \"x\" is not a number", "--l1-from-block: \"-1\" is not a block number"]) expect(bad.stderr).toContain(expected);
+    const badUrl = run(["sequencer", "--db", tmpDb(), "--l1-rpc", "http://10.0.0.1:8545", "--l1-sequencer-key", key, "--l1-post-confirmations", "0"]);
+    expect(badUrl.stderr).toContain("--l1-rpc: an http URL on a loopback host");
+    expect(badUrl.stderr).toContain("--l1-post-confirmations:");
+    const orphan = run(["sequencer", "--db", tmpDb(), "--l1-confirmations", "3"]);
+    expect(orphan.status).toBe(2);
+    expect(orphan.stderr).toContain("--l1-confirmations: only with --l1-rpc");
+    // A valid configuration whose L1 node is not there: named, exit 1, nothing opened.
+    const db = tmpDb();
+    const down = run(["sequencer", "--db", db, "--port", "0", "--l1-rpc", "http://127.0.0.1:1", "--l1-sequencer-key", key]);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toContain("--l1-rpc: no L1 node answers at http://127.0.0.1:1");
+    expect(existsSync(db)).toBe(false);
   });
 
   it("rejects unknown options and a bad genesis file with the field", () => {

@@ -22,7 +22,8 @@ const SIG = `0x${"00".repeat(65)}` as const;
 
 it("a flush larger than 4096 items never leaves a PlaceOrder on disk without its fills", () => {
   const db = tmpDb();
-  const cfg = { db, genesis: apiGenesis(), batchMaxOps: 1_000_000, snapshotEveryOps: 1_000_000_000, synchronous: "NORMAL" as const };
+  // No batch cap may seal (and so flush) in the middle of the burst below.
+  const cfg = { db, genesis: apiGenesis(), batchMaxOps: 1_000_000, batchMaxBytes: Number.MAX_SAFE_INTEGER, snapshotEveryOps: 1_000_000_000, synchronous: "NORMAL" as const };
   const { core } = openCore(cfg);
   let queueIndex = 0n;
   for (const account of [0, 1]) core.submitL1Input({ type: "Deposit", queueIndex: queueIndex++, account, owner: owner(account), asset: 0, amount: 1_000_000n * USD });
