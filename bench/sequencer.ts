@@ -185,6 +185,7 @@ async function startChild(dir: string, log: (s: string) => void): Promise<{ chil
       "--dev-deposits",
       "--rate-limit",
       "0",
+      ...(process.env.SEQ_EXTRA_ARGS ?? "").split(" ").filter(Boolean),
       "--synchronous",
       "FULL",
       "--chain-id",

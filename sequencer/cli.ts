@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { maxBatchBytes } from "./codec/index.js";
 import { CONFIG_DEFAULTS, ConfigError, L1_DEFAULTS, kebab, parseGenesis, validateConfig } from "./config.js";
 import { devnetGenesis } from "./devnet.js";
 import { startSequencer } from "./service.js";
@@ -25,7 +26,7 @@ const USAGE = `usage: crossmargin sequencer --db <file> [options]
   --signature-workers <n>     signature recovery threads                      default: one per core
   --stream-buffer <n>         ops kept for stream resumption                  default ${CONFIG_DEFAULTS.streamBuffer}
   --synchronous FULL|NORMAL   FULL survives power loss, NORMAL a crash only   default ${CONFIG_DEFAULTS.synchronous}
-  --batch-max-bytes <n>       seal before a batch's data exceeds this         default ${CONFIG_DEFAULTS.batchMaxBytes} (the L1 decode bound)
+  --batch-max-bytes <n>       seal before a batch's data exceeds this         default: the L1 decode bound (${maxBatchBytes()}) in L1 mode, none without L1
   --dev-deposits              enable POST /v1/dev/deposit (no L1 vault; not with --l1-rpc)
 
 L1 mode (all of these need --l1-rpc; --chain-id and --rollup must match the deployment):

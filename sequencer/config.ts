@@ -92,7 +92,8 @@ export const SequencerConfigSchema = z
     batchIntervalMs: z.number().int().min(10).max(3_600_000),
     batchMaxOps: z.number().int().min(1).max(1_000_000),
     /** Most bytes of batch data (the codec's) per batch: at most what decodes on L1 under the decode gas bound. */
-    batchMaxBytes: z.number().int().min(1024).max(maxBatchBytes(), `at most maxBatchBytes(DECODE_GAS_BOUND) = ${maxBatchBytes()} (docs/codec.md §4)`),
+    /** Omitted: the L1 decode bound in L1 mode, no byte cap without L1 (nothing is posted). */
+    batchMaxBytes: z.number().int().min(1024).max(maxBatchBytes(), `at most maxBatchBytes(DECODE_GAS_BOUND) = ${maxBatchBytes()} (docs/codec.md §4)`).optional(),
     snapshotEveryOps: z.number().int().min(1),
     maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024),
     /** Operations per second per signing key (0: unlimited) and the burst. */
@@ -127,7 +128,6 @@ export const CONFIG_DEFAULTS = {
   rollup: "0x0000000000000000000000000000000000c0ffee" as Hex,
   batchIntervalMs: 1000,
   batchMaxOps: 10_000,
-  batchMaxBytes: maxBatchBytes(),
   snapshotEveryOps: 200_000,
   maxBodyBytes: 256 * 1024,
   rateLimit: 2_000,

@@ -10,6 +10,7 @@ import { RateLimiter, RecoveryBatcher } from "./api/ingress.js";
 import { createApi } from "./api/server.js";
 import { StreamHub } from "./api/stream.js";
 import type { SequencerConfig } from "./config.js";
+import { maxBatchBytes } from "./codec/index.js";
 import { PRIORITY_KEY, SequencerCore } from "./core/sequencer.js";
 import { SignaturePool } from "./ingress/pool.js";
 import { type EngineConfig, MatchingEngine, fillBlame } from "./matching/index.js";
@@ -152,7 +153,9 @@ async function connectL1(cfg: SequencerConfig, l1: NonNullable<SequencerConfig["
 
 export async function startSequencer(cfg: SequencerConfig): Promise<RunningSequencer> {
   const clients = cfg.l1 ? await connectL1(cfg, cfg.l1) : null;
-  const { core, replayed, snapshotSeq, ms } = openCore(cfg);
+  // The byte cap exists for L1 (a dispute must decode a batch within the gas bound); without
+  // L1 nothing is posted and sealing by interval and op count is enough.
+  const { core, replayed, snapshotSeq, ms } = openCore({ ...cfg, batchMaxBytes: cfg.batchMaxBytes ?? (cfg.l1 ? maxBatchBytes() : Number.MAX_SAFE_INTEGER) });
   // Declared before the API serves (it reports l1's status).
   let intervalMs = cfg.batchIntervalMs;
   let l1: L1Running | null = null;

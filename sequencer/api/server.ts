@@ -28,7 +28,7 @@ export interface ApiDeps {
   maxBodyBytes: number;
   devDeposits: boolean;
   /** Recent receipts by seq (the stream's ring), for GET /v1/ops/:seq. */
-  recentRecord: (seq: number) => Record_ | undefined;
+  recentRecord: (seq: number) => { events: unknown[] } | undefined;
   /** L1 mode: the poster's and the derivation's status (null: no L1). */
   l1Status?: () => unknown;
   /** Withdrawal proofs against sealed batches (op-log batch index). */
@@ -221,7 +221,7 @@ export function createApi(d: ApiDeps): Hono {
         ok: logged.ok,
         reason: logged.reason,
         batch: batch?.idx ?? null,
-        events: recent ? recent.receipt.events : undefined,
+        events: recent?.events,
       }) as object,
     );
   });

@@ -129,6 +129,10 @@ export class SequencerCore {
   private unchecked: Uint8Array[] = [];
   private uncheckedBound = 0;
   private replaying = false;
+  /** Last seq of the last sealed batch (kept here: asking SQLite per op is too slow). */
+  private sealedTo = 0;
+  /** False when batchMaxBytes is unbounded: ops are then not sized at all. */
+  private readonly byteCapped: boolean;
   /** The op `reserve` measured last (its bytes and data bound), reused when it is logged. */
   private reserved: { op: SequencedOp; bytes: Uint8Array; bound: number } | null = null;
   private readonly listeners = new Set<(r: Record_) => void>();
@@ -150,6 +154,8 @@ export class SequencerCore {
     if (!Number.isInteger(this.batchMaxBytes) || this.batchMaxBytes < 1024) throw new Error(`batchMaxBytes must be an integer >= 1024, got ${this.batchMaxBytes}`);
     this.sink = this.appendToLog;
     this.lastSnapshotSeq = this.log.snapshots()[0]?.seq ?? 0;
+    this.sealedTo = this.log.lastBatch()?.toSeq ?? 0;
+    this.byteCapped = this.batchMaxBytes < Number.MAX_SAFE_INTEGER;
   }
 
   onRecord(f: (r: Record_) => void): () => void {
@@ -172,7 +178,7 @@ export class SequencerCore {
     const held = this.reserved?.op === op ? this.reserved : null;
     this.reserved = null;
     const item = logItem(op, rec, receipt, held?.bytes ?? (opBytes && encodeSequencedOpFrom(op.timestamp, opBytes)) ?? encodeSequencedOp(op));
-    if (this.checkedData !== null) {
+    if (this.byteCapped && this.checkedData !== null) {
       this.unchecked.push(item.bytes!);
       this.uncheckedBound += held?.bound ?? quickDataBound(item.bytes!);
     }
@@ -392,8 +398,7 @@ export class SequencerCore {
 
   /** Ops appended (not necessarily durable yet) after the last sealed batch. */
   unsealedOps(): number {
-    const last = this.log.lastBatch();
-    return this.log.nextSeq() - 1 - (last ? last.toSeq : 0);
+    return this.log.nextSeq() - 1 - this.sealedTo;
   }
 
   /**
@@ -405,6 +410,11 @@ export class SequencerCore {
    */
   private reserve(op: SequencedOp, bytes: Uint8Array): void {
     if (this.replaying) return;
+    if (!this.byteCapped) {
+      // No byte cap (nothing is posted to L1): only the op count matters, and no sizing.
+      if (this.unsealedOps() >= this.batchMaxOps) this.sealBatch(false);
+      return;
+    }
     const bound = quickDataBound(bytes);
     this.reserved = { op, bytes, bound };
     const waiting = this.unsealedOps();
@@ -469,6 +479,7 @@ export class SequencerCore {
       l1To: this.state.l1.nextIndex,
       timestamp: this.state.clock,
     });
+    this.sealedTo = toSeq;
     this.resetData();
     if (snapshot && toSeq - this.lastSnapshotSeq >= this.snapshotEveryOps) this.snapshot();
     return batch;
