@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { type Record_, Refused, type SequencerCore, type SubmitOutcome } from "../core/sequencer.js";
+import { Refused, type SequencerCore, type SubmitOutcome } from "../core/sequencer.js";
 import { bytesToHex } from "../state/bytes.js";
 import { ZERO_ADDRESS } from "../state/constants.js";
 import { stateRoot } from "../state/index.js";
@@ -15,7 +15,6 @@ import type { Recovered } from "../state/stf.js";
 import { ApiError, isErrorCode } from "./errors.js";
 import { type RateLimiter, type RecoveryBatcher, parseJson, parseOp, parseOps, zodError } from "./ingress.js";
 import { openApiDocument } from "./openapi.js";
-import { recordJson } from "./stream.js";
 import { toJson } from "./schema.js";
 import { accountView, assetsView, marketsView } from "./views.js";
 import { ProofError, type WithdrawalProver } from "../l1/proofs.js";
@@ -283,4 +282,3 @@ function batchJson(b: { index: number; fromSeq: number; toSeq: number; preRoot: 
   }) as object;
 }
 
-export { recordJson };
