@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { GenesisConfig } from "./state/genesis.js";
 import type { Hex } from "./state/ops.js";
 import { maxBatchBytes } from "./codec/gas.js";
+import { isLoopbackRedisUrl } from "./distributed/redis.js";
 
 /** An http(s) URL on a loopback host (the sequencer talks to a local L1 node only). */
 const loopbackUrl = z.string().refine((u) => {
@@ -107,8 +108,13 @@ export const SequencerConfigSchema = z
     devDeposits: z.boolean(),
     /** L1 mode (absent: no L1; inputs only from dev deposits, nothing posted). */
     l1: L1ConfigSchema.optional(),
+    /** "embedded": in-process timers; "distributed": a BullMQ job scheduler over Redis drives sealing (sequencer/distributed). */
+    mode: z.enum(["embedded", "distributed"]),
+    /** Redis for distributed mode: a redis:// URL on a loopback host (redis://127.0.0.1:6379). */
+    redisUrl: z.string().refine(isLoopbackRedisUrl, "a redis:// URL on a loopback host with a port (redis://127.0.0.1:6379)").optional(),
   })
   .strict()
+  .refine((c) => c.mode !== "distributed" || c.redisUrl !== undefined, { path: ["redisUrl"], message: "required in distributed mode (--mode distributed)" })
   .refine((c) => !(c.devDeposits && c.l1), {
     path: ["devDeposits"],
     message: "cannot be combined with L1 mode (--l1-rpc): deposits come from the Vault on L1; drop --dev-deposits",
@@ -136,6 +142,7 @@ export const CONFIG_DEFAULTS = {
   streamBuffer: 100_000,
   synchronous: "FULL" as const,
   devDeposits: false,
+  mode: "embedded" as const,
 };
 
 export class ConfigError extends Error {
