@@ -24,7 +24,7 @@ import { rollupAbi } from "./l1/abi.js";
 import { l1Clients, type L1Clients } from "./l1/deploy.js";
 import { L1Deriver } from "./l1/derive.js";
 import { BatchPoster } from "./l1/poster.js";
-import { WithdrawalProver } from "./l1/proofs.js";
+import { BatchProver } from "./l1/proofs.js";
 
 export interface RunningSequencer {
   url: string;
@@ -171,7 +171,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     devDeposits: cfg.devDeposits,
     recentRecord: (seq) => hub.recent(seq),
     l1Status: () => l1?.status() ?? null,
-    prover: new WithdrawalProver(core.log, cfg.genesis),
+    prover: new BatchProver(core.log, cfg.genesis),
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

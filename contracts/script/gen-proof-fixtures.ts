@@ -1,7 +1,8 @@
 /**
  * Cross-implementation fixture for the L1 contracts: a state built by the TypeScript STF
  * (deposits, cross trades, an oracle move, withdrawals), its root, and SSZ proofs built by
- * `@chainsafe/ssz` of what L1 reads: withdrawal records, account records, market prices and
+ * `@chainsafe/ssz` (sequencer/l1/proofs.ts's `StateProver`, shared with the sequencer's API and
+ * the SDK's exit path) of what L1 reads: withdrawal records, account records, market prices and
  * funding indices, asset records. Also the L1 queue items that built it, and a queue-encoding
  * vector for all four L1 input kinds with the hash chain from `nextChainHash`.
  *
@@ -12,11 +13,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createProof, ProofType, type SingleProof, Tree } from '@chainsafe/persistent-merkle-tree';
-import { encodeOp, nextChainHash, stateRoot, toSszValue } from '../../sequencer/state/index.js';
+import { StateProver } from '../../sequencer/l1/proofs.js';
+import { encodeOp, nextChainHash, stateRoot } from '../../sequencer/state/index.js';
 import type { L1Input } from '../../sequencer/state/ops.js';
 import { Driver, owner, USD } from '../../sequencer/state/test/fixtures.js';
-import { Account, State } from '../../sequencer/state/types.js';
 
 export const PROOF_FIXTURE_PATH = fileURLToPath(new URL('../test/fixtures/l1-proofs.json', import.meta.url));
 
@@ -69,13 +69,9 @@ export function buildProofFixture() {
 
   const st = d.state;
   const root = hex(stateRoot(st));
-  const view = State.toView(toSszValue(st));
-  const tree = new Tree(view.node);
-  if (hex(view.hashTreeRoot()) !== root) throw new Error('incremental root differs from ssz');
-
-  const g = (path: (string | number)[]) => State.getPathInfo(path).gindex;
-  const branch = (gindex: bigint): string[] =>
-    (createProof(view.node, { type: ProofType.single, gindex }) as SingleProof).witnesses.map(hex);
+  // The proofs are the ones the sequencer's API and the SDK's exit path serve (sequencer/l1/proofs.ts).
+  const prover = new StateProver(st);
+  if (prover.root !== root) throw new Error('incremental root differs from ssz');
 
   const withdrawals = st.withdrawals.map((w, i) => ({
     index: s(i),
@@ -83,16 +79,13 @@ export function buildProofFixture() {
     owner: w.owner,
     asset: s(w.asset),
     amount: s(w.amount),
-    proof: branch(g(['withdrawals', i])),
+    proof: prover.withdrawal(i).proof,
   }));
 
-  const markets = st.markets.map((m, i) => ({
-    id: s(i),
-    price: s(m.oraclePrice),
-    fundingIndex: s(m.fundingIndex),
-    priceProof: branch(g(['markets', i, 'oraclePrice'])),
-    fundingProof: branch(g(['markets', i, 'fundingIndex'])),
-  }));
+  const markets = st.markets.map((m, i) => {
+    const p = prover.market(i);
+    return { id: s(i), price: s(m.oraclePrice), fundingIndex: s(m.fundingIndex), priceProof: p.priceProof, fundingProof: p.fundingProof };
+  });
 
   const assets = st.assets.map((a, i) => ({
     id: s(i),
@@ -100,10 +93,9 @@ export function buildProofFixture() {
     weightPpm: s(a.weightPpm),
     oraclePrice: s(a.oraclePrice),
     oracleTimestamp: s(a.oracleTimestamp),
-    proof: branch(g(['assets', i])),
+    proof: prover.asset(i).proof,
   }));
 
-  const fieldNames = Object.keys(Account.fields);
   const accounts = st.accounts.map((a, k) => {
     const open = a.positions.map((p, m) => ({ p, m })).filter(({ p }) => p !== null);
     // The exit rule (docs/contracts.md), computed here independently of Solidity.
@@ -117,21 +109,22 @@ export function buildProofFixture() {
       const funding = -divFloor(-p!.size * (mk.fundingIndex - p!.lastFundingIndex), 100_000_000n);
       equity += p!.isolatedMargin + divFloor(p!.size * mk.oraclePrice, 100_000_000n) - p!.entryNotional - funding;
     }
+    const x = prover.account(k);
     return {
       index: s(k),
       owner: a.owner,
       balances: a.balances.map(s),
-      fieldRoots: fieldNames.map((f) => hex(tree.getNode(g(['accounts', k, f])).root)),
-      positionRoots: a.positions.map((_, m) => hex(tree.getNode(g(['accounts', k, 'positions', m])).root)),
-      markets: open.map(({ m }) => s(m)),
-      positions: open.map(({ p }) => ({
-        size: s(p!.size),
-        entryNotional: s(p!.entryNotional),
-        lastFundingIndex: s(p!.lastFundingIndex),
-        isolatedMargin: s(p!.isolatedMargin),
-        marginMode: s(p!.marginMode),
+      fieldRoots: x.fieldRoots,
+      positionRoots: x.positionRoots,
+      markets: x.markets.map(s),
+      positions: x.positions.map((p) => ({
+        size: s(p.size),
+        entryNotional: s(p.entryNotional),
+        lastFundingIndex: s(p.lastFundingIndex),
+        isolatedMargin: s(p.isolatedMargin),
+        marginMode: s(p.marginMode),
       })),
-      proof: branch(g(['accounts', k])),
+      proof: x.proof,
       equity: s(equity > 0n ? equity : 0n),
     };
   });

@@ -66,6 +66,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("withdrawal proof"), ...errors(400, 404) },
     },
   },
+  "/v1/accounts/{index}/exit-proof": {
+    get: {
+      summary: "After a freeze: an account's exit proofs against an L1 batch's post-state root (Vault.exit, proveMarket, proveAsset arguments)",
+      parameters: [intPath("index"), { name: "batch", in: "query", required: false, schema: { type: "string" } }],
+      responses: { 200: ok("exit proof bundle"), ...errors(400, 404) },
+    },
+  },
   "/v1/stream": { get: { summary: "WebSocket upgrade: the stream of docs/api.md", responses: { 101: { description: "switching protocols" } } } },
 };
 

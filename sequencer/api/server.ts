@@ -17,7 +17,7 @@ import { type RateLimiter, type RecoveryBatcher, parseJson, parseOp, parseOps, z
 import { openApiDocument } from "./openapi.js";
 import { toJson } from "./schema.js";
 import { accountView, assetsView, marketsView } from "./views.js";
-import { ProofError, type WithdrawalProver } from "../l1/proofs.js";
+import { type BatchProver, ProofError } from "../l1/proofs.js";
 
 export interface ApiDeps {
   core: SequencerCore;
@@ -30,8 +30,8 @@ export interface ApiDeps {
   recentRecord: (seq: number) => { events: unknown[] } | undefined;
   /** L1 mode: the poster's and the derivation's status (null: no L1). */
   l1Status?: () => unknown;
-  /** Withdrawal proofs against sealed batches (op-log batch index). */
-  prover?: WithdrawalProver;
+  /** Withdrawal and exit proofs against sealed batches (L1 batch index). */
+  prover?: BatchProver;
 }
 
 function outcomeJson(o: SubmitOutcome) {
@@ -184,11 +184,29 @@ export function createApi(d: ApiDeps): Hono {
     const l1Batch = q === undefined ? (last ? last.index + 1 : 0) : intParam(q, "batch");
     if (l1Batch === 0) throw new ApiError("BATCH_UNKNOWN", last ? "L1 batch 0 is genesis, which holds no withdrawals" : "no batch is sealed yet", "batch");
     try {
-      const p = d.prover.prove(l1Batch - 1, index);
+      const p = d.prover.withdrawal(l1Batch, index);
       return c.json(toJson({ batch: l1Batch, ...p }) as object);
     } catch (e) {
       if (e instanceof ProofError && e.kind === "batch_unknown") throw new ApiError("BATCH_UNKNOWN", `L1 batch ${l1Batch}: ${e.message}`, "batch");
       if (e instanceof ProofError && e.kind === "withdrawal_unknown") throw new ApiError("WITHDRAWAL_UNKNOWN", `L1 batch ${l1Batch}: ${e.message}`, "index");
+      throw e;
+    }
+  });
+
+  // After a freeze: the exit batch's proofs of one account (Vault.exit, proveMarket, proveAsset).
+  // Batch 0 (genesis) is allowed: a rollup frozen before any batch was final exits at genesis.
+  app.get("/v1/accounts/:index/exit-proof", (c) => {
+    if (!d.prover) throw new ApiError("NOT_FOUND", "exit proofs are not served by this sequencer");
+    const index = intParam(c.req.param("index"), "index");
+    const q = c.req.query("batch");
+    const last = core.log.lastBatch();
+    const l1Batch = q === undefined ? (last ? last.index + 1 : 0) : intParam(q, "batch");
+    try {
+      const p = d.prover.exit(l1Batch, index);
+      return c.json(toJson({ batch: l1Batch, ...p }) as object);
+    } catch (e) {
+      if (e instanceof ProofError && e.kind === "batch_unknown") throw new ApiError("BATCH_UNKNOWN", `L1 batch ${l1Batch}: ${e.message}`, "batch");
+      if (e instanceof ProofError && e.kind === "account_unknown") throw new ApiError("ACCOUNT_UNKNOWN", `L1 batch ${l1Batch}: ${e.message}`, "index");
       throw e;
     }
   });

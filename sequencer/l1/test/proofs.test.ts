@@ -11,7 +11,7 @@ import { openCore } from "../../service.js";
 import { bytesToHex, hexToBytes } from "../../state/bytes.js";
 import { owner } from "../../state/test/fixtures.js";
 import { Withdrawal } from "../../state/types.js";
-import { ProofError, WITHDRAWALS_FIRST_GINDEX, WithdrawalProver, type WithdrawalProof } from "../proofs.js";
+import { BatchProver, ProofError, WITHDRAWALS_FIRST_GINDEX, type WithdrawalProof } from "../proofs.js";
 
 const T0 = 1_767_000_000_000n;
 const USD = 1_000_000n;
@@ -49,8 +49,8 @@ it("proves each withdrawal record against the post-root of the batch that holds 
   core.submitL1Input({ type: "Deposit", queueIndex: 2n, account: 0, owner: owner(0), asset: 0, amount: 5n });
   core.sealBatch();
 
-  const prover = new WithdrawalProver(core.log, apiGenesis());
-  const p0 = prover.prove(0, 0);
+  const prover = new BatchProver(core.log, apiGenesis());
+  const p0 = prover.withdrawal(1, 0);
   expect(p0.withdrawal).toEqual({ account: 0, owner: owner(0), asset: 0, amount: 7n * USD });
   expect(p0.proof).toHaveLength(37);
   expect(p0.root).toBe(bytesToHex(b0.postRoot));
@@ -59,15 +59,15 @@ it("proves each withdrawal record against the post-root of the batch that holds 
   expect(rootOf({ ...p0, withdrawal: { ...p0.withdrawal, amount: p0.withdrawal.amount + 1n } })).not.toBe(bytesToHex(b0.postRoot));
 
   for (const [i, amount] of [[0, 7n * USD], [1, 11n * USD], [2, 13n]] as const) {
-    const p = prover.prove(1, i);
+    const p = prover.withdrawal(2, i);
     expect(p.withdrawal.amount).toBe(amount);
     expect(rootOf(p)).toBe(bytesToHex(b1.postRoot));
   }
   // The same record against a later batch (records are append-only).
-  expect(rootOf(prover.prove(2, 1))).toBe(bytesToHex(core.log.batch(2)!.postRoot));
-  expect(() => prover.prove(0, 1)).toThrow(ProofError);
-  expect(() => prover.prove(0, 1)).toThrow(/no withdrawal record 1 in this state \(it holds 1\)/);
-  expect(() => prover.prove(3, 0)).toThrow(/op-log batch 3 is not sealed \(3 sealed\)/);
+  expect(rootOf(prover.withdrawal(3, 1))).toBe(bytesToHex(core.log.batch(2)!.postRoot));
+  expect(() => prover.withdrawal(1, 1)).toThrow(ProofError);
+  expect(() => prover.withdrawal(1, 1)).toThrow(/no withdrawal record 1 in this state \(it holds 1\)/);
+  expect(() => prover.withdrawal(4, 0)).toThrow(/op-log batch 3 is not sealed \(3 sealed\)/);
   core.log.close();
 });
 
