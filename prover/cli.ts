@@ -11,7 +11,9 @@ import { parseArgs } from "node:util";
 import { createPublicClient, http, isAddress, type Address } from "viem";
 import { ConfigError, parseGenesis } from "../sequencer/config.js";
 import type { GenesisConfig } from "../sequencer/state/index.js";
+import { isLoopbackRedisUrl } from "../sequencer/distributed/redis.js";
 import { Verifier } from "./verifier.js";
+import { startVerifyWorker } from "./worker.js";
 
 export const USAGE = `usage: crossmargin-verifier --rpc <url> --rollup <addr> --from-block <n> --genesis <file> --db <file> [options]
 
@@ -25,6 +27,10 @@ export const USAGE = `usage: crossmargin-verifier --rpc <url> --rollup <addr> --
   --signature-workers <n> worker threads for signature recovery (0: inline; default 0)
   --status-port <n>       serve GET /status (JSON) on 127.0.0.1:<n> (0: a free port; default: off)
   --once                  catch up, print the status as JSON and exit (exit code 3 if any batch is disputed)
+  --redis-url <url>       distributed mode: answer the verify jobs queued in this Redis (redis://127.0.0.1:<port>)
+                          with verdicts, instead of following L1 on a timer
+  --redis-prefix <name>   BullMQ key prefix, as the sequencer's (default crossmargin)
+  --lock-ms <n>           distributed mode: a killed worker's job moves to another after this long (default 30000)
   --help                  this text`;
 
 export interface CliOptions {
@@ -39,6 +45,8 @@ export interface CliOptions {
   statusPort: number | null;
   signatureWorkers: number;
   once: boolean;
+  /** Distributed mode: verify jobs from this Redis. */
+  redis: { url: string; prefix: string; lockMs: number } | null;
 }
 
 export class CliError extends Error {
@@ -75,6 +83,9 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         "status-port": { type: "string" },
         "signature-workers": { type: "string" },
         once: { type: "boolean" },
+        "redis-url": { type: "string" },
+        "redis-prefix": { type: "string" },
+        "lock-ms": { type: "string" },
         help: { type: "boolean" },
       },
     }));
@@ -123,8 +134,15 @@ export function parseCli(argv: string[]): CliOptions | "help" {
   const pollMs = int(str("poll-ms"), "poll-ms", 10, 3_600_000, problems) ?? 2000;
   const signatureWorkers = int(str("signature-workers"), "signature-workers", 0, 256, problems) ?? 0;
   const statusPort = int(str("status-port"), "status-port", 0, 65535, problems) ?? null;
+  const redisUrl = str("redis-url");
+  if (redisUrl !== undefined && !isLoopbackRedisUrl(redisUrl)) problems.push(`--redis-url: ${JSON.stringify(redisUrl)} is not a redis:// URL on a loopback host with a port`);
+  const prefix = str("redis-prefix") ?? "crossmargin";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) problems.push(`--redis-prefix: ${JSON.stringify(prefix)} is not 1 to 64 letters, digits, _ or -`);
+  const lockMs = int(str("lock-ms"), "lock-ms", 1_000, 3_600_000, problems) ?? 30_000;
+  if (redisUrl === undefined) for (const k of ["redis-prefix", "lock-ms"]) if (str(k) !== undefined) problems.push(`--${k}: only with --redis-url`);
+  if (redisUrl !== undefined && values.once) problems.push("--once: not with --redis-url (a worker answers jobs until stopped)");
   if (problems.length) throw new CliError(problems);
-  return { rpc: rpc!, rollup: rollup!.toLowerCase() as Address, fromBlock: fromBlock!, genesis: genesis!, genesisFile: gf!, db: db!, confirmations, pollMs, statusPort, signatureWorkers, once: values.once === true };
+  return { rpc: rpc!, rollup: rollup!.toLowerCase() as Address, fromBlock: fromBlock!, genesis: genesis!, genesisFile: gf!, db: db!, confirmations, pollMs, statusPort, signatureWorkers, once: values.once === true, redis: redisUrl === undefined ? null : { url: redisUrl, prefix, lockMs } };
 }
 
 const json = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
@@ -171,11 +189,15 @@ export async function main(argv: string[]): Promise<number> {
     await v.close().catch(() => {});
     return 1;
   }
-  v.start();
+  // Distributed mode: verify jobs drive the rounds; otherwise the verifier's own timer does.
+  const worker = o.redis ? startVerifyWorker({ verifier: v, redisUrl: o.redis.url, prefix: o.redis.prefix, pollMs: o.pollMs, lockDurationMs: o.redis.lockMs, logLine: (l) => process.stdout.write(`${l}\n`) }) : null;
+  if (worker) process.stderr.write(`crossmargin-verifier: answering verify jobs from ${o.redis!.url} (prefix ${o.redis!.prefix})\n`);
+  else v.start();
   await new Promise<void>((r) => {
     process.once("SIGINT", r);
     process.once("SIGTERM", r);
   });
+  await worker?.close();
   await v.close();
   return 0;
 }

@@ -28,6 +28,10 @@ const USAGE = `usage: crossmargin sequencer --db <file> [options]
   --synchronous FULL|NORMAL   FULL survives power loss, NORMAL a crash only   default ${CONFIG_DEFAULTS.synchronous}
   --batch-max-bytes <n>       seal before a batch's data exceeds this         default: the L1 decode bound (${maxBatchBytes()}) in L1 mode, none without L1
   --dev-deposits              enable POST /v1/dev/deposit (no L1 vault; not with --l1-rpc)
+  --mode embedded|distributed embedded: in-process timers and poster; distributed: a BullMQ
+                              job scheduler over Redis seals, post workers post   default ${CONFIG_DEFAULTS.mode}
+  --redis-url <url>           distributed mode's Redis (redis://127.0.0.1:<port>)
+  --redis-prefix <name>       BullMQ key prefix                                default ${CONFIG_DEFAULTS.redisPrefix}
 
 L1 mode (all of these need --l1-rpc; --chain-id and --rollup must match the deployment):
   --l1-rpc <url>              L1 JSON-RPC on loopback: follow the Rollup's queue, post batches
@@ -36,13 +40,20 @@ L1 mode (all of these need --l1-rpc; --chain-id and --rollup must match the depl
   --l1-confirmations <n>      blocks below the head before an L1 input counts default ${L1_DEFAULTS.confirmations}
   --l1-post-confirmations <n> blocks before a posted batch is confirmed      default ${L1_DEFAULTS.postConfirmations}
   --l1-poll-ms <n>            pause between derivation / posting rounds       default ${L1_DEFAULTS.pollMs}
-  In L1 mode the Rollup's governed batchInterval and maxBatchSize drive sealing.`;
+  In L1 mode the Rollup's governed batchInterval and maxBatchSize drive sealing.
+
+Other commands:
+  crossmargin post-worker --help   distributed mode's batch poster (a separate process)`;
 
 const INT_OPTIONS = ["port", "batchIntervalMs", "batchMaxOps", "batchMaxBytes", "snapshotEveryOps", "maxBodyBytes", "rateBurst", "signatureWorkers", "streamBuffer"] as const;
 const L1_OPTIONS = ["l1-rpc", "l1-sequencer-key", "l1-from-block", "l1-confirmations", "l1-post-confirmations", "l1-poll-ms"] as const;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === "post-worker") {
+    const { postWorkerMain } = await import("./distributed/cli.js");
+    return postWorkerMain(rest);
+  }
   if (command !== "sequencer") {
     console.error(command === undefined || command === "--help" ? USAGE : `unknown command "${command}"\n\n${USAGE}`);
     process.exit(command === "--help" ? 0 : 2);
@@ -50,7 +61,7 @@ export async function main(argv: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(
-      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous", "batch-max-bytes", ...L1_OPTIONS].map((k) => [
+      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous", "batch-max-bytes", "mode", "redis-url", "redis-prefix", ...L1_OPTIONS].map((k) => [
         k,
         { type: "string" as const },
       ]),

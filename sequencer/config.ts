@@ -112,9 +112,15 @@ export const SequencerConfigSchema = z
     mode: z.enum(["embedded", "distributed"]),
     /** Redis for distributed mode: a redis:// URL on a loopback host (redis://127.0.0.1:6379). */
     redisUrl: z.string().refine(isLoopbackRedisUrl, "a redis:// URL on a loopback host with a port (redis://127.0.0.1:6379)").optional(),
+    /** BullMQ key prefix: deployments sharing one Redis keep apart by it. */
+    redisPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1 to 64 letters, digits, _ or -"),
   })
   .strict()
   .refine((c) => c.mode !== "distributed" || c.redisUrl !== undefined, { path: ["redisUrl"], message: "required in distributed mode (--mode distributed)" })
+  .refine((c) => c.mode !== "distributed" || c.l1 !== undefined, {
+    path: ["mode"],
+    message: "distributed mode runs the L1 stages (posting, verification) as workers over Redis: it needs L1 mode (--l1-rpc)",
+  })
   .refine((c) => !(c.devDeposits && c.l1), {
     path: ["devDeposits"],
     message: "cannot be combined with L1 mode (--l1-rpc): deposits come from the Vault on L1; drop --dev-deposits",
@@ -143,6 +149,7 @@ export const CONFIG_DEFAULTS = {
   synchronous: "FULL" as const,
   devDeposits: false,
   mode: "embedded" as const,
+  redisPrefix: "crossmargin",
 };
 
 export class ConfigError extends Error {

@@ -24,6 +24,8 @@ import { rollupAbi } from "./l1/abi.js";
 import { l1Clients, type L1Clients } from "./l1/deploy.js";
 import { L1Deriver } from "./l1/derive.js";
 import { BatchPoster } from "./l1/poster.js";
+import { L1PostStore } from "./l1/postStore.js";
+import { POST_QUEUE, type DistributedSealing, startDistributedSealing } from "./distributed/scheduler.js";
 import { BatchProver } from "./l1/proofs.js";
 
 export interface RunningSequencer {
@@ -40,7 +42,10 @@ export interface RunningSequencer {
 export interface L1Running {
   clients: L1Clients;
   deriver: L1Deriver;
-  poster: BatchPoster;
+  /** Embedded mode's in-process poster; null in distributed mode (post workers post). */
+  poster: BatchPoster | null;
+  /** Distributed mode: the BullMQ job scheduler sealing batches and queueing post jobs. */
+  sealing: DistributedSealing | null;
   /** The seal interval in force (ms): the Rollup's governed `batchInterval`. */
   batchIntervalMs(): number;
   status(): L1Status;
@@ -57,7 +62,9 @@ export interface L1Status {
   /** Op-log batches sealed, and the highest confirmed on L1 (-1: none). L1 batch = op-log batch + 1. */
   sealedBatches: number;
   confirmedThrough: number;
-  poster: { error: string | null; stats: BatchPoster["stats"] };
+  /** "embedded": the in-process poster's counters; "distributed": the post queue's job counts. */
+  mode: "embedded" | "distributed";
+  poster: { error: string | null; stats: Record<string, number> };
   derivation: Omit<ReturnType<L1Deriver["status"]>, "error"> & { error: string | null };
 }
 
@@ -131,34 +138,38 @@ export function newEngine(state: CrossmarginState): MatchingEngine {
 /**
  * Connects to the L1 node and checks it is the configured chain with the Rollup deployed and
  * this key as its sequencer, before anything runs: each mismatch is named with its option.
+ * The sequencer and distributed mode's post workers both start through it.
  */
-async function connectL1(cfg: SequencerConfig, l1: NonNullable<SequencerConfig["l1"]>): Promise<L1Clients> {
-  const clients = l1Clients(l1.rpcUrl, Number(cfg.chainId), { deployer: l1.sequencerKey }, { retryCount: 1, timeoutMs: 5_000 });
+export async function connectL1(o: { rpcUrl: string; chainId: bigint; rollup: `0x${string}`; sequencerKey: `0x${string}`; fromBlock?: bigint }): Promise<L1Clients> {
+  const clients = l1Clients(o.rpcUrl, Number(o.chainId), { deployer: o.sequencerKey }, { retryCount: 1, timeoutMs: 5_000 });
   let chainId: number;
   try {
     chainId = await clients.public.getChainId();
   } catch (e) {
-    throw new Error(`--l1-rpc: no L1 node answers at ${l1.rpcUrl} (${(e as Error).message.split("\n")[0]})`);
+    throw new Error(`--l1-rpc: no L1 node answers at ${o.rpcUrl} (${(e as Error).message.split("\n")[0]})`);
   }
-  if (BigInt(chainId) !== cfg.chainId) throw new Error(`--chain-id: ${cfg.chainId}, but the L1 node at ${l1.rpcUrl} is chain ${chainId}`);
-  const code = await clients.public.getCode({ address: cfg.rollup });
-  if (code === undefined || code === "0x") throw new Error(`--rollup: no contract at ${cfg.rollup} on the L1 node at ${l1.rpcUrl}`);
-  const seq = (await clients.public.readContract({ address: cfg.rollup, abi: rollupAbi, functionName: "sequencer" })) as string;
+  if (BigInt(chainId) !== o.chainId) throw new Error(`--chain-id: ${o.chainId}, but the L1 node at ${o.rpcUrl} is chain ${chainId}`);
+  const code = await clients.public.getCode({ address: o.rollup });
+  if (code === undefined || code === "0x") throw new Error(`--rollup: no contract at ${o.rollup} on the L1 node at ${o.rpcUrl}`);
+  const seq = (await clients.public.readContract({ address: o.rollup, abi: rollupAbi, functionName: "sequencer" })) as string;
   const me = clients.sequencer.account.address;
   if (seq.toLowerCase() !== me.toLowerCase()) throw new Error(`--l1-sequencer-key: its address ${me} is not the Rollup's sequencer (${seq})`);
-  const head = await clients.public.getBlockNumber();
-  if (l1.fromBlock > head) throw new Error(`--l1-from-block: ${l1.fromBlock} is past the L1 head (${head})`);
+  if (o.fromBlock !== undefined) {
+    const head = await clients.public.getBlockNumber();
+    if (o.fromBlock > head) throw new Error(`--l1-from-block: ${o.fromBlock} is past the L1 head (${head})`);
+  }
   return clients;
 }
 
 export async function startSequencer(cfg: SequencerConfig): Promise<RunningSequencer> {
-  const clients = cfg.l1 ? await connectL1(cfg, cfg.l1) : null;
+  const clients = cfg.l1 ? await connectL1({ ...cfg.l1, chainId: cfg.chainId, rollup: cfg.rollup }) : null;
   // The byte cap exists for L1 (a dispute must decode a batch within the gas bound); without
   // L1 nothing is posted and sealing by interval and op count is enough.
   const { core, replayed, snapshotSeq, ms } = openCore({ ...cfg, batchMaxBytes: cfg.batchMaxBytes ?? (cfg.l1 ? maxBatchBytes() : Number.MAX_SAFE_INTEGER) });
   // Declared before the API serves (it reports l1's status).
   let intervalMs = cfg.batchIntervalMs;
   let l1: L1Running | null = null;
+  const stopTimers: (() => void)[] = [];
   const domain = { chainId: cfg.chainId, verifyingContract: cfg.rollup };
   const pool = new SignaturePool(domain, cfg.signatureWorkers);
   const hub = new StreamHub(core, cfg.streamBuffer);
@@ -203,11 +214,15 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     });
     deriver.onParams((p, changed) => {
       intervalMs = Math.min(3_600_000, Math.max(10, Number(p.batchInterval) * 1000));
+      l1?.sealing?.setIntervalMs(intervalMs).catch((e: Error) => out(JSON.stringify({ ts: new Date().toISOString(), level: "error", component: "distributed", event: "interval_update_failed", error: e.message })));
       core.batchMaxOps = Math.max(1, Math.min(cfg.batchMaxOps, Number(p.maxBatchSize)));
       out(JSON.stringify({ ts: new Date().toISOString(), level: "info", component: "derive", event: "params", changed, batchIntervalMs: intervalMs, batchMaxOps: core.batchMaxOps }));
     });
     deriver.onError((e) => out(JSON.stringify({ ts: new Date().toISOString(), level: "error", component: "derive", event: "stopped", kind: e.kind, error: e.message })));
-    const poster = new BatchPoster({
+    const distributed = cfg.mode === "distributed";
+    const poster = distributed
+      ? null
+      : new BatchPoster({
       log: core.log,
       rollup: cfg.rollup,
       client: clients.public,
@@ -217,10 +232,39 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
       pollMs: o.pollMs,
       logLine: out,
     });
+    // Distributed: post workers (separate processes) write l1_posts into this same file.
+    const postStore = poster?.store ?? new L1PostStore(core.log.db);
+    const sealing = distributed
+      ? await startDistributedSealing({
+          core,
+          redisUrl: cfg.redisUrl!,
+          prefix: cfg.redisPrefix,
+          intervalMs,
+          postFrom: () => postStore.confirmedThrough() + 1,
+          onError: (where, e) => out(JSON.stringify({ ts: new Date().toISOString(), level: "warn", component: "distributed", event: "redis_error", where, error: (e as Error).message })),
+        })
+      : null;
+    // status() is synchronous; the post queue's counts are refreshed in the background.
+    let queueCounts: Record<string, number> = {};
+    let lastPostFailure: string | null = null;
+    const refreshCounts = sealing
+      ? setInterval(() => {
+          sealing.postQueue
+            .getJobCounts("waiting", "active", "completed", "failed", "delayed", "prioritized")
+            .then((c) => (queueCounts = c))
+            .catch(() => {});
+          sealing.postQueue
+            .getFailed(0, 0)
+            .then((f) => (lastPostFailure = f[0] ? `post job ${f[0].id}: ${f[0].failedReason}` : null))
+            .catch(() => {});
+        }, 500)
+      : null;
+    if (refreshCounts) stopTimers.push(() => clearInterval(refreshCounts));
     l1 = {
       clients,
       deriver,
       poster,
+      sealing,
       batchIntervalMs: () => intervalMs,
       status: () => {
         const d = deriver.status();
@@ -232,20 +276,23 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
           batchMaxOps: core.batchMaxOps,
           batchMaxBytes: core.batchMaxBytes,
           sealedBatches: (core.log.lastBatch()?.index ?? -1) + 1,
-          confirmedThrough: poster.confirmedThrough(),
-          poster: { error: poster.error?.message ?? null, stats: { ...poster.stats } },
+          confirmedThrough: postStore.confirmedThrough(),
+          mode: distributed ? "distributed" : "embedded",
+          poster: poster ? { error: poster.error?.message ?? null, stats: { ...poster.stats } } : { error: lastPostFailure, stats: { ...queueCounts } },
           derivation: { ...d, error: d.error?.message ?? null },
         };
       },
     };
   }
 
-  // Seal on the governed interval, or as soon as the size cap is reached (checked often).
+  // Seal on the governed interval, or as soon as the size cap is reached (checked often). In
+  // distributed mode the interval is the BullMQ job scheduler's; the size cap stays local.
   let lastSeal = Date.now();
+  const byInterval = !l1?.sealing;
   const timer = setInterval(() => {
     try {
       core.tick();
-      if (core.unsealedOps() >= core.batchMaxOps || Date.now() - lastSeal >= intervalMs) {
+      if (core.unsealedOps() >= core.batchMaxOps || (byInterval && Date.now() - lastSeal >= intervalMs)) {
         core.sealBatch();
         lastSeal = Date.now();
       }
@@ -255,7 +302,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
   }, Math.min(10, cfg.batchIntervalMs));
   if (l1) {
     l1.deriver.start();
-    l1.poster.start();
+    l1.poster?.start();
   }
 
   const port = (server.address() as AddressInfo).port;
@@ -274,9 +321,11 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
       // transaction in flight stays recorded in l1_posts and is followed at the next start).
       if (l1) {
         await l1.deriver.stop();
-        await l1.poster.stop();
+        await l1.poster?.stop();
+        await l1.sealing?.close();
       }
       clearInterval(timer);
+      for (const stop of stopTimers) stop();
       hub.close();
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));

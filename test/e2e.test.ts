@@ -4,14 +4,29 @@
  * credited on L2; an oracle update and a trade through the SDK; batches posted with their
  * roots (the Rollup's stored headers equal the sealed batches); a withdrawal on L2; its batch
  * posted; anvil time travel past the challenge window; the claim on L1 with the sequencer's
- * proof; every balance exact to the unit (L1 wallets, the Vault, L2 accounts).
+ * proof; every balance exact to the unit (L1 wallets, the Vault, L2 accounts); a verifier
+ * re-derives every batch from L1 and agrees with every root.
+ *
+ * The journey runs twice: embedded (one process: in-process poster and timers, an in-process
+ * verifier) and distributed (a real redis-server; the BullMQ job scheduler seals; a post
+ * worker and a verify worker run as separate processes). Midway through the distributed run
+ * the post worker is killed with SIGKILL and Redis is restarted empty; a second post worker
+ * takes over: no batch is lost, duplicated or reordered, and the verifier still agrees.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Verifier } from "../prover/verifier.js";
+import type { VerifyResult } from "../prover/worker.js";
+import { redisOptions } from "../sequencer/distributed/redis.js";
+import { VERIFY_QUEUE } from "../sequencer/distributed/scheduler.js";
+import { RedisServer } from "../sequencer/distributed/test/redisServer.js";
+import { L1PostStore } from "../sequencer/l1/postStore.js";
 import { createCrossmarginClient, type CrossmarginClient } from "../sdk/index.js";
 import { sealedBatchData } from "../sequencer/codec/index.js";
 import { validateConfig } from "../sequencer/config.js";
@@ -25,161 +40,285 @@ const USD = 1_000_000n;
 const BTC = 0;
 const GENESIS = devnetGenesis();
 
-let anvil: Anvil;
-let d: Deployment;
-let seq: RunningSequencer | null = null;
-let ticker: ReturnType<typeof setInterval> | null = null;
-const lines: string[] = [];
+type Mode = "embedded" | "distributed";
 
-async function until<T>(f: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms: number, what: string): Promise<T> {
+interface Stack {
+  mode: Mode;
+  anvil: Anvil;
+  d: Deployment;
+  seq: RunningSequencer;
+  dir: string;
+  db: string;
+  /** Distributed mode: the Redis, the worker processes, and how to start another post worker. */
+  redis: RedisServer | null;
+  workers: ChildProcess[];
+  startPostWorker: () => ChildProcess;
+  lines: string[];
+  cleanup: (() => Promise<void> | void)[];
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function until<T>(lines: string[], f: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms: number, what: string): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await f();
     if (v !== null && v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${lines.slice(-20).join("\n")}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${lines.slice(-30).join("\n")}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-beforeAll(async () => {
-  anvil = await startAnvil();
+/** A worker process of the project (tsx from source), its output kept in `lines`. */
+function spawnProject(stack: Pick<Stack, "lines" | "workers">, name: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+  for (const s of [child.stdout!, child.stderr!]) s.on("data", (b: Buffer) => stack.lines.push(...b.toString().trimEnd().split("\n").map((l) => `[${name}] ${l}`)));
+  stack.workers.push(child);
+  return child;
+}
+
+async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((r) => {
+    child.once("exit", () => r());
+    child.kill(signal);
+  });
+}
+
+async function startStack(mode: Mode): Promise<Stack> {
+  const anvil = await startAnvil();
+  const lines: string[] = [];
+  const cleanup: Stack["cleanup"] = [() => anvil.stop()];
   const clients = l1Clients(anvil.url, anvil.chainId, { deployer: anvil.accounts[0]!.privateKey, sequencer: anvil.accounts[1]!.privateKey });
-  d = await deploy({ clients, genesis: GENESIS });
-  const dir = mkdtempSync(join(tmpdir(), "cm-e2e-"));
+  const d = await deploy({ clients, genesis: GENESIS });
+  const dir = mkdtempSync(join(tmpdir(), `cm-e2e-${mode}-`));
+  const db = join(dir, "seq.db");
+  const redis = mode === "distributed" ? await RedisServer.start() : null;
+  if (redis) cleanup.push(() => redis.stop());
+  const sequencerKey = anvil.accounts[1]!.privateKey;
   const cfg = validateConfig(
     {
-      db: join(dir, "seq.db"),
+      db,
       port: 0,
       chainId: BigInt(anvil.chainId),
       rollup: d.rollup,
       synchronous: "NORMAL",
       signatureWorkers: 1,
-      l1: { rpcUrl: anvil.url, fromBlock: d.fromBlock, sequencerKey: anvil.accounts[1]!.privateKey, confirmations: 1, postConfirmations: 2, pollMs: 50 },
+      l1: { rpcUrl: anvil.url, fromBlock: d.fromBlock, sequencerKey, confirmations: 1, postConfirmations: 2, pollMs: 50 },
+      ...(redis ? { mode: "distributed", redisUrl: redis.url } : {}),
     },
     GENESIS,
   );
-  seq = await startSequencer({ ...cfg, l1Log: (l) => lines.push(l) });
+  const seq = await startSequencer({ ...cfg, l1Log: (l) => lines.push(l) });
+  cleanup.push(() => seq.close());
   // Blocks keep coming, as on a real chain (confirmation depths need them).
-  ticker = setInterval(() => void anvil.mine(1).catch(() => {}), 250);
-}, 120_000);
+  const ticker = setInterval(() => void anvil.mine(1).catch(() => {}), 250);
+  cleanup.push(() => clearInterval(ticker));
+  const stack: Stack = { mode, anvil, d, seq, dir, db, redis, workers: [], startPostWorker: () => null as never, lines, cleanup };
+  if (redis) {
+    const common = ["--redis-url", redis.url, "--l1-poll-ms", "50"];
+    let n = 0;
+    stack.startPostWorker = () =>
+      spawnProject(stack, `post-worker-${++n}`, [
+        "sequencer/cli.ts", "post-worker", "--db", db, "--l1-rpc", anvil.url, "--rollup", d.rollup, "--chain-id", String(anvil.chainId),
+        "--l1-sequencer-key", sequencerKey, "--l1-post-confirmations", "2", "--lock-ms", "2000", ...common,
+      ]);
+    stack.startPostWorker();
+    const genesisFile = join(dir, "genesis.json");
+    (await import("node:fs")).writeFileSync(genesisFile, JSON.stringify(GENESIS, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    spawnProject(stack, "verify-worker", [
+      "prover/cli.ts", "--rpc", anvil.url, "--rollup", d.rollup, "--from-block", String(d.fromBlock), "--genesis", genesisFile, "--db", join(dir, "verifier.db"),
+      "--poll-ms", "100", "--redis-url", redis.url, "--lock-ms", "2000",
+    ]);
+    cleanup.push(async () => {
+      for (const w of stack.workers) await kill(w, "SIGTERM");
+    });
+  }
+  return stack;
+}
 
-afterAll(async () => {
-  if (ticker) clearInterval(ticker);
-  await seq?.close();
-  await anvil?.stop();
-});
+async function stopStack(stack: Stack | undefined): Promise<void> {
+  for (const f of (stack?.cleanup ?? []).reverse()) await f();
+}
 
-it("deposit on L1 → credited on L2 → trade → batch posted with its root → withdraw → final after the window → claimed on L1 with a proof", async () => {
-  const s = seq!;
-  const pub = d.clients.public;
-  const users = [anvil.accounts[2]!, anvil.accounts[3]!];
-  const minted = 1_000_000n * USD;
-  const deposits = [400_000n * USD + 123_456n, 250_000n * USD + 7n];
-
-  // ── L1 deposits: mint, approve, Vault.deposit ──
-  for (const [i, u] of users.entries()) {
-    const k = contractsOf(d, walletFor(d.clients, u.privateKey));
-    for (const h of [await k.tokens[0]!.write.mint([u.address, minted]), await k.tokens[0]!.write.approve([d.vault, deposits[i]!]), await k.vault.write.deposit([0, deposits[i]!])]) {
-      expect((await pub.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })).status).toBe("success");
+/** The verifier's verdicts for L1 batches 1..last: from the verify jobs (distributed) or an in-process verifier (embedded). */
+async function verdicts(stack: Stack, last: number): Promise<Map<number, { status: string; derivedRoot: string | null; headerRoot: string; txHash: string }>> {
+  const out = new Map<number, { status: string; derivedRoot: string | null; headerRoot: string; txHash: string }>();
+  if (stack.redis) {
+    const q = new Queue(VERIFY_QUEUE, { connection: redisOptions(stack.redis.url), prefix: "crossmargin" });
+    try {
+      await until(stack.lines, async () => {
+        for (const j of await q.getJobs(["completed"])) {
+          const r = j.returnvalue as VerifyResult | null;
+          if (r && r.sameTransaction) out.set(r.batchIndex, r);
+        }
+        return [...Array(last).keys()].every((i) => out.has(i + 1));
+      }, 60_000, `verify jobs for L1 batches 1..${last}`);
+    } finally {
+      await q.close();
     }
+    return out;
   }
-  const usdc = contractsOf(d).tokens[0]!;
-  expect(await usdc.read.balanceOf([d.vault])).toBe(deposits[0]! + deposits[1]!);
-
-  // ── credited on L2 (SDK) ──
-  const [alice, bob] = users.map((u) => createCrossmarginClient({ url: s.url, account: privateKeyToAccount(u.privateKey) })) as [CrossmarginClient, CrossmarginClient];
-  const A = await until(() => alice.accountByOwner(users[0]!.address).catch(() => null), 30_000, "alice's deposit on L2");
-  const B = await until(() => bob.accountByOwner(users[1]!.address).catch(() => null), 30_000, "bob's deposit on L2");
-  expect((await alice.account()).balances[0]).toBe(deposits[0]);
-  expect((await bob.account()).balances[0]).toBe(deposits[1]);
-  expect((await alice.info()).l1?.derivation.nextIndex).toBe(2n);
-
-  // ── an oracle price, then a trade (SDK) ──
-  const oracle = createCrossmarginClient({ url: s.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
-  const upd = await oracle.submitOp(await oracle.signOracleUpdate({ timestamp: BigInt(Date.now() - 500), prices: [{ kind: 0, id: BTC, price: 60_000n * USD }] }));
-  expect(upd.ok).toBe(true);
-  const ask = await alice.placeOrder({ market: BTC, side: "sell", price: 60_000n * USD, size: 10_000_000n, tif: "post-only" });
-  expect(ask.ok).toBe(true);
-  const take = await bob.placeOrder({ market: BTC, side: "buy", price: 60_000n * USD, size: 10_000_000n, tif: "ioc" });
-  expect(take.fills).toHaveLength(1);
-  expect(take.fills[0]!.ok).toBe(true);
-  expect((await bob.account()).positions).toMatchObject([{ market: BTC, size: 10_000_000n }]);
-  expect((await alice.account()).positions).toMatchObject([{ market: BTC, size: -10_000_000n }]);
-
-  // ── the trade's batch posted with its root ──
-  const fillOp = await until(async () => {
-    const o = await alice.op(take.fills[0]!.seq);
-    return o.batch === null ? null : o;
-  }, 10_000, "the fill sealed");
-  await until(async () => ((await alice.info()).l1!.confirmedThrough >= fillOp.batch! ? true : null), 30_000, "the fill's batch confirmed on L1");
-  const k = contractsOf(d);
-  const l1Next = Number(await k.rollup.read.nextBatchIndex());
-  expect(l1Next).toBeGreaterThanOrEqual(fillOp.batch! + 2);
-  for (let i = 1; i < l1Next; i++) {
-    const sealed = s.core.log.batch(i - 1)!;
-    const stored = await k.rollup.read.batch([BigInt(i)]);
-    expect(stored.stateRoot).toBe(bytesToHex(sealed.postRoot));
-    expect(stored.queuePosition).toBe(sealed.l1To);
+  const v = new Verifier({ client: stack.d.clients.public, rollup: stack.d.rollup, fromBlock: stack.d.fromBlock, genesis: GENESIS, db: join(stack.dir, "verifier.db"), progress: false });
+  try {
+    while ((await v.round()) > 0);
+    for (const x of v.verdicts()) out.set(x.batchIndex, x);
+  } finally {
+    await v.close();
   }
-  const posted = await pub.getContractEvents({ address: d.rollup, abi: (await import("../sequencer/l1/abi.js")).rollupAbi, eventName: "BatchSubmitted", fromBlock: d.fromBlock });
-  for (const p of posted) {
-    const sealed = s.core.log.batch(Number(p.args.batchIndex!) - 1)!;
-    expect(p.args.header!.newStateRoot).toBe(bytesToHex(sealed.postRoot));
-    expect(p.args.header!.dataHash).toBe(keccak256(sealedBatchData(s.core.log, sealed.index)));
-  }
+  return out;
+}
 
-  // ── withdraw on L2 ──
-  const bobBefore = (await bob.account()).balances[0]!;
-  const amount = 1_234n * USD + 567_891n;
-  const w = await bob.withdraw({ asset: 0, amount });
-  const created = w.events.find((e) => e.kind === "WithdrawalCreated") as { index: number; account: number; amount: bigint } | undefined;
-  expect(created).toMatchObject({ account: B, amount });
-  expect((await bob.account()).balances[0]).toBe(bobBefore - amount);
-  const wOp = await until(async () => {
-    const o = await bob.op(w.seq);
-    return o.batch === null ? null : o;
-  }, 10_000, "the withdrawal sealed");
-  const l1Batch = wOp.batch! + 1;
-  await until(async () => ((await bob.info()).l1!.confirmedThrough >= wOp.batch! ? true : null), 30_000, "the withdrawal's batch confirmed on L1");
-  expect((await k.rollup.read.batch([BigInt(l1Batch)])).stateRoot).toBe(bytesToHex(s.core.log.batch(wOp.batch!)!.postRoot));
+describe.each(["embedded", "distributed"] as const)("%s mode", (mode) => {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(mode);
+  }, 120_000);
+  afterAll(() => stopStack(stack));
 
-  // Not final yet: the claim reverts.
-  const proof = await bob.withdrawalProof(created!.index, l1Batch);
-  expect(proof).toMatchObject({ batch: l1Batch, index: created!.index, withdrawal: { account: B, owner: users[1]!.address.toLowerCase(), asset: 0, amount } });
-  expect(proof.root).toBe(bytesToHex(s.core.log.batch(wOp.batch!)!.postRoot));
-  expect(await k.rollup.read.isFinalized([BigInt(l1Batch)])).toBe(false);
-  const bobVault = contractsOf(d, walletFor(d.clients, users[1]!.privateKey)).vault;
-  const claimArgs = [BigInt(l1Batch), BigInt(proof.index), { ...proof.withdrawal, owner: proof.withdrawal.owner as Hex }, proof.proof] as const;
-  await expect(bobVault.simulate.claimWithdrawal(claimArgs)).rejects.toThrow();
+  it("deposit on L1 → credited on L2 → trade → batch posted with its root → withdraw → final after the window → claimed on L1 with a proof", async () => {
+    const { anvil, d, lines } = stack!;
+    const s = stack!.seq;
+    const pub = d.clients.public;
+    const users = [anvil.accounts[2]!, anvil.accounts[3]!];
+    const minted = 1_000_000n * USD;
+    const deposits = [400_000n * USD + 123_456n, 250_000n * USD + 7n];
 
-  // ── time travel past the challenge window ──
-  await anvil.increaseTime(d.params.challengeWindow + 1n);
-  await anvil.mine(1);
-  expect(await k.rollup.read.isFinalized([BigInt(l1Batch)])).toBe(true);
+    // ── L1 deposits: mint, approve, Vault.deposit ──
+    for (const [i, u] of users.entries()) {
+      const k = contractsOf(d, walletFor(d.clients, u.privateKey));
+      for (const h of [await k.tokens[0]!.write.mint([u.address, minted]), await k.tokens[0]!.write.approve([d.vault, deposits[i]!]), await k.vault.write.deposit([0, deposits[i]!])]) {
+        expect((await pub.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })).status).toBe("success");
+      }
+    }
+    const usdc = contractsOf(d).tokens[0]!;
+    expect(await usdc.read.balanceOf([d.vault])).toBe(deposits[0]! + deposits[1]!);
 
-  // ── claim on L1 with the proof (anyone may send it; the tokens go to the owner) ──
-  const claimer = contractsOf(d, walletFor(d.clients, users[0]!.privateKey)).vault;
-  const h = await claimer.write.claimWithdrawal(claimArgs);
-  expect((await pub.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })).status).toBe("success");
-  expect(await k.vault.read.isWithdrawalClaimed([BigInt(proof.index)])).toBe(true);
-  await expect(bobVault.simulate.claimWithdrawal(claimArgs)).rejects.toThrow(/AlreadyClaimed/);
-  // A tampered amount does not verify.
-  const tampered = [claimArgs[0], claimArgs[1], { ...claimArgs[2], amount: amount + 1n }, claimArgs[3]] as const;
-  await expect(bobVault.simulate.claimWithdrawal(tampered)).rejects.toThrow();
+    // ── credited on L2 (SDK) ──
+    const [alice, bob] = users.map((u) => createCrossmarginClient({ url: s.url, account: privateKeyToAccount(u.privateKey) })) as [CrossmarginClient, CrossmarginClient];
+    const A = await until(lines, () => alice.accountByOwner(users[0]!.address).catch(() => null), 30_000, "alice's deposit on L2");
+    const B = await until(lines, () => bob.accountByOwner(users[1]!.address).catch(() => null), 30_000, "bob's deposit on L2");
+    expect((await alice.account()).balances[0]).toBe(deposits[0]);
+    expect((await bob.account()).balances[0]).toBe(deposits[1]);
+    expect((await alice.info()).l1?.derivation.nextIndex).toBe(2n);
 
-  // ── balances, exact to the unit ──
-  expect(await usdc.read.balanceOf([users[0]!.address])).toBe(minted - deposits[0]!);
-  expect(await usdc.read.balanceOf([users[1]!.address])).toBe(minted - deposits[1]! + amount);
-  expect(await usdc.read.balanceOf([d.vault])).toBe(deposits[0]! + deposits[1]! - amount);
-  expect((await bob.account()).balances[0]).toBe(bobBefore - amount);
-  // L2 conservation (no price moved since the trade, so nothing is unrealized): the accounts'
-  // balances, their isolated margins and the insurance fund hold exactly what the Vault holds
-  // (the one withdrawal record is claimed).
-  const st = s.core.state;
-  const held = st.accounts.reduce((t, a) => t + a.balances[0]! + a.positions.reduce((m, p) => m + (p?.isolatedMargin ?? 0n), 0n), 0n) + st.insuranceFund[0]!;
-  expect(held).toBe(await usdc.read.balanceOf([d.vault]));
-  expect(st.accounts.map((a) => a.index)).toEqual([A, B].sort((x, y) => x - y));
-  const status = (await bob.info()).l1!;
-  expect(status.poster.error).toBeNull();
-  expect(status.derivation.error).toBeNull();
-}, 120_000);
+    // ── an oracle price, then a trade (SDK) ──
+    const oracle = createCrossmarginClient({ url: s.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
+    const upd = await oracle.submitOp(await oracle.signOracleUpdate({ timestamp: BigInt(Date.now() - 500), prices: [{ kind: 0, id: BTC, price: 60_000n * USD }] }));
+    expect(upd.ok).toBe(true);
+    const ask = await alice.placeOrder({ market: BTC, side: "sell", price: 60_000n * USD, size: 10_000_000n, tif: "post-only" });
+    expect(ask.ok).toBe(true);
+    const take = await bob.placeOrder({ market: BTC, side: "buy", price: 60_000n * USD, size: 10_000_000n, tif: "ioc" });
+    expect(take.fills).toHaveLength(1);
+    expect(take.fills[0]!.ok).toBe(true);
+    expect((await bob.account()).positions).toMatchObject([{ market: BTC, size: 10_000_000n }]);
+    expect((await alice.account()).positions).toMatchObject([{ market: BTC, size: -10_000_000n }]);
+
+    // ── the trade's batch posted with its root ──
+    const fillOp = await until(lines, async () => {
+      const o = await alice.op(take.fills[0]!.seq);
+      return o.batch === null ? null : o;
+    }, 10_000, "the fill sealed");
+    await until(lines, async () => ((await alice.info()).l1!.confirmedThrough >= fillOp.batch! ? true : null), 30_000, "the fill's batch confirmed on L1");
+    const k = contractsOf(d);
+    const l1Next = Number(await k.rollup.read.nextBatchIndex());
+    expect(l1Next).toBeGreaterThanOrEqual(fillOp.batch! + 2);
+    for (let i = 1; i < l1Next; i++) {
+      const sealed = s.core.log.batch(i - 1)!;
+      const stored = await k.rollup.read.batch([BigInt(i)]);
+      expect(stored.stateRoot).toBe(bytesToHex(sealed.postRoot));
+      expect(stored.queuePosition).toBe(sealed.l1To);
+    }
+    const posted = await pub.getContractEvents({ address: d.rollup, abi: (await import("../sequencer/l1/abi.js")).rollupAbi, eventName: "BatchSubmitted", fromBlock: d.fromBlock });
+    for (const p of posted) {
+      const sealed = s.core.log.batch(Number(p.args.batchIndex!) - 1)!;
+      expect(p.args.header!.newStateRoot).toBe(bytesToHex(sealed.postRoot));
+      expect(p.args.header!.dataHash).toBe(keccak256(sealedBatchData(s.core.log, sealed.index)));
+    }
+
+    // ── distributed: the post worker killed mid-run, Redis restarted empty, a new post worker ──
+    if (stack!.redis) {
+      await kill(stack!.workers[0]!, "SIGKILL");
+      await stack!.redis.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      await stack!.redis.start();
+      stack!.startPostWorker();
+    }
+
+    // ── withdraw on L2 ──
+    const bobBefore = (await bob.account()).balances[0]!;
+    const amount = 1_234n * USD + 567_891n;
+    const w = await bob.withdraw({ asset: 0, amount });
+    const created = w.events.find((e) => e.kind === "WithdrawalCreated") as { index: number; account: number; amount: bigint } | undefined;
+    expect(created).toMatchObject({ account: B, amount });
+    expect((await bob.account()).balances[0]).toBe(bobBefore - amount);
+    const wOp = await until(lines, async () => {
+      const o = await bob.op(w.seq);
+      return o.batch === null ? null : o;
+    }, 10_000, "the withdrawal sealed");
+    const l1Batch = wOp.batch! + 1;
+    await until(lines, async () => ((await bob.info()).l1!.confirmedThrough >= wOp.batch! ? true : null), 30_000, "the withdrawal's batch confirmed on L1");
+    expect((await k.rollup.read.batch([BigInt(l1Batch)])).stateRoot).toBe(bytesToHex(s.core.log.batch(wOp.batch!)!.postRoot));
+
+    // Not final yet: the claim reverts.
+    const proof = await bob.withdrawalProof(created!.index, l1Batch);
+    expect(proof).toMatchObject({ batch: l1Batch, index: created!.index, withdrawal: { account: B, owner: users[1]!.address.toLowerCase(), asset: 0, amount } });
+    expect(proof.root).toBe(bytesToHex(s.core.log.batch(wOp.batch!)!.postRoot));
+    expect(await k.rollup.read.isFinalized([BigInt(l1Batch)])).toBe(false);
+    const bobVault = contractsOf(d, walletFor(d.clients, users[1]!.privateKey)).vault;
+    const claimArgs = [BigInt(l1Batch), BigInt(proof.index), { ...proof.withdrawal, owner: proof.withdrawal.owner as Hex }, proof.proof] as const;
+    await expect(bobVault.simulate.claimWithdrawal(claimArgs)).rejects.toThrow();
+
+    // ── time travel past the challenge window ──
+    await anvil.increaseTime(d.params.challengeWindow + 1n);
+    await anvil.mine(1);
+    expect(await k.rollup.read.isFinalized([BigInt(l1Batch)])).toBe(true);
+
+    // ── claim on L1 with the proof (anyone may send it; the tokens go to the owner) ──
+    const claimer = contractsOf(d, walletFor(d.clients, users[0]!.privateKey)).vault;
+    const h = await claimer.write.claimWithdrawal(claimArgs);
+    expect((await pub.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })).status).toBe("success");
+    expect(await k.vault.read.isWithdrawalClaimed([BigInt(proof.index)])).toBe(true);
+    await expect(bobVault.simulate.claimWithdrawal(claimArgs)).rejects.toThrow(/AlreadyClaimed/);
+    // A tampered amount does not verify.
+    const tampered = [claimArgs[0], claimArgs[1], { ...claimArgs[2], amount: amount + 1n }, claimArgs[3]] as const;
+    await expect(bobVault.simulate.claimWithdrawal(tampered)).rejects.toThrow();
+
+    // ── balances, exact to the unit ──
+    expect(await usdc.read.balanceOf([users[0]!.address])).toBe(minted - deposits[0]!);
+    expect(await usdc.read.balanceOf([users[1]!.address])).toBe(minted - deposits[1]! + amount);
+    expect(await usdc.read.balanceOf([d.vault])).toBe(deposits[0]! + deposits[1]! - amount);
+    expect((await bob.account()).balances[0]).toBe(bobBefore - amount);
+    // L2 conservation (no price moved since the trade, so nothing is unrealized): the accounts'
+    // balances, their isolated margins and the insurance fund hold exactly what the Vault holds
+    // (the one withdrawal record is claimed).
+    const st = s.core.state;
+    const held = st.accounts.reduce((t, a) => t + a.balances[0]! + a.positions.reduce((m, p) => m + (p?.isolatedMargin ?? 0n), 0n), 0n) + st.insuranceFund[0]!;
+    expect(held).toBe(await usdc.read.balanceOf([d.vault]));
+    expect(st.accounts.map((a) => a.index)).toEqual([A, B].sort((x, y) => x - y));
+    const status = (await bob.info()).l1!;
+    expect(status.poster.error).toBeNull();
+    expect(status.derivation.error).toBeNull();
+    expect(status.mode).toBe(mode);
+
+    // ── every L1 batch once, in order, each the sealed batch's root; the verifier agrees ──
+    const last = Number(await k.rollup.read.nextBatchIndex()) - 1;
+    const events = await pub.getContractEvents({ address: d.rollup, abi: (await import("../sequencer/l1/abi.js")).rollupAbi, eventName: "BatchSubmitted", fromBlock: d.fromBlock });
+    expect(events.map((e) => Number(e.args.batchIndex))).toEqual([...Array(last).keys()].map((i) => i + 1));
+    const store = new L1PostStore(s.core.log.db);
+    const confirmed = store.withStatus("confirmed").map((r) => r.batchIndex);
+    expect(new Set(confirmed).size).toBe(confirmed.length);
+    const seen = await verdicts(stack!, last);
+    if (stack!.redis) {
+      // Both post workers posted (the second took over after the kill and the Redis restart).
+      for (const w of ["post-worker-1", "post-worker-2"]) expect(lines.some((l) => l.startsWith(`[${w}]`) && l.includes('"event":"job_done"')), w).toBe(true);
+      if (process.env.E2E_DUMP) console.log(lines.filter((l) => l.startsWith("[")).join("\n"));
+    }
+    for (let i = 1; i <= last; i++) {
+      const v = seen.get(i)!;
+      expect(v.status, `batch ${i}`).toBe("verified");
+      expect(v.derivedRoot).toBe(bytesToHex(s.core.log.batch(i - 1)!.postRoot));
+      expect(v.headerRoot).toBe(v.derivedRoot);
+    }
+  }, 180_000);
+ });

@@ -91,7 +91,7 @@ describe("L1 mode", () => {
     expect(i0.l1.batchIntervalMs).toBe(Number(c.d.params.batchInterval) * 1000);
     expect(i0.l1.batchMaxOps).toBe(Math.min(10_000, Number(c.d.params.maxBatchSize)));
 
-    await until(() => seq!.l1!.poster.confirmedThrough() >= 0, 30_000, "the first batch confirmed on L1");
+    await until(() => seq!.l1!.poster!.confirmedThrough() >= 0, 30_000, "the first batch confirmed on L1");
     const posted = await submittedOnL1(c);
     expect(posted.length).toBeGreaterThanOrEqual(1);
     const k = contractsOf(c.d);
