@@ -16,7 +16,7 @@
  * A batch is `verified` or `dispute` (reasons below); after a dispute, later batches build on
  * a wrong root and are `dispute` with `parent_disputed` until L1 rolls them back.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Address, type Hex, decodeEventLog, decodeFunctionData, encodeEventTopics, isAddress, keccak256, type PublicClient } from "viem";
 import { BatchDataError, decodeBatchData } from "../sequencer/codec/index.js";
@@ -29,6 +29,7 @@ import { bytesToHex, hexToBytes } from "../sequencer/state/bytes.js";
 import { type CrossmarginState, type GenesisConfig, type SequencedOp, type SigningDomain, applyBatch, createGenesisState, encodeOp, stateRoot } from "../sequencer/state/index.js";
 import { isL1Input } from "../sequencer/state/ops.js";
 import { restoreState, serializeState } from "../sequencer/storage/snapshot.js";
+import { VerifierMetrics } from "./metrics.js";
 import { Progress, type ProgressStream } from "./progress.js";
 import { type BatchRecord, VerifierStore } from "./store.js";
 
@@ -99,12 +100,22 @@ export interface VerifierStatus {
   genesisRoot: string;
   /** The L1 block of the last round (head − confirmations + 1). */
   l1Block: string | null;
+  /** The L1 head seen by the latest round (completed or not). */
+  l1Head: string | null;
+  /** The block read through by the latest completed round. */
+  syncedBlock: string | null;
+  /** `l1Head − syncedBlock`: confirmations − 1 when healthy, grows while rounds fail (null before the first round). */
+  lagBlocks: number | null;
   /** L1's `nextBatchIndex − 1` at that block. */
   l1LastBatch: number | null;
   /** Newest batch with a verdict. */
   lastBatch: number;
   /** Every batch up to here is verified. */
   verifiedThrough: number;
+  /** The verdict of batch `verifiedThrough` (null: none verified yet). */
+  lastVerified: BatchVerdict | null;
+  /** Batches on L1 (at `l1Block`) without a verdict yet: what a catch-up has left. */
+  lagBatches: number;
   verified: number;
   disputed: number;
   firstDispute: BatchVerdict | null;
@@ -112,6 +123,8 @@ export interface VerifierStatus {
   rollbacks: number;
   replayedOps: number;
   rounds: number;
+  /** Time (ms since the epoch) the latest round completed. */
+  lastRoundAt: number | null;
   lastError: string | null;
   updatedAt: number;
 }
@@ -125,6 +138,7 @@ export class VerifierError extends Error {
 }
 
 const ZERO32 = `0x${"00".repeat(32)}` as Hex;
+const ROUTES = "/status, /batches/<n>, /metrics";
 const BATCH_SUBMITTED_TOPIC = encodeEventTopics({ abi: rollupAbi, eventName: "BatchSubmitted" })[0]!;
 const ENQUEUED_TOPIC = encodeEventTopics({ abi: rollupAbi, eventName: "Enqueued" })[0]!;
 
@@ -208,7 +222,9 @@ export class Verifier {
   private wake: (() => void) | null = null;
   private server: Server | null = null;
   private pool: SignaturePool | null = null;
-  private s: Omit<VerifierStatus, "lastBatch" | "verifiedThrough" | "verified" | "disputed" | "firstDispute" | "disputes">;
+  private s: Omit<VerifierStatus, "lastBatch" | "verifiedThrough" | "lastVerified" | "lagBatches" | "lagBlocks" | "verified" | "disputed" | "firstDispute" | "disputes">;
+  /** Prometheus figures (its own registry), served at GET /metrics by `serve`. */
+  readonly metrics: VerifierMetrics;
 
   constructor(opts: VerifierOptions) {
     if (!isAddress(opts.rollup, { strict: false })) throw new Error(`rollup: ${opts.rollup} is not an address`);
@@ -251,13 +267,17 @@ export class Verifier {
       chainId: null,
       genesisRoot: this.genesisRoot,
       l1Block: null,
+      l1Head: null,
+      syncedBlock: null,
       l1LastBatch: null,
       rollbacks: 0,
       replayedOps: 0,
       rounds: 0,
+      lastRoundAt: null,
       lastError: null,
       updatedAt: Date.now(),
     };
+    this.metrics = new VerifierMetrics(() => this.status());
   }
 
   // ─────────────────────────────────────────────────────────────────── public API
@@ -267,10 +287,14 @@ export class Verifier {
     const counts = this.store.counts();
     const last = this.store.lastBatch();
     const disputes = this.store.disputes(20).map(verdictOf);
+    const lastBatch = last?.batchIndex ?? 0;
     return {
       ...this.s,
-      lastBatch: last?.batchIndex ?? 0,
+      lagBlocks: this.s.l1Head === null || this.s.syncedBlock === null ? null : Number(BigInt(this.s.l1Head) - BigInt(this.s.syncedBlock)),
+      lastBatch,
       verifiedThrough: this.stateIndex,
+      lastVerified: this.stateIndex > 0 ? (this.verdict(this.stateIndex) ?? null) : null,
+      lagBatches: this.s.l1LastBatch === null ? 0 : Math.max(0, this.s.l1LastBatch - lastBatch),
       verified: counts.verified,
       disputed: counts.dispute,
       firstDispute: disputes[0] ?? null,
@@ -312,9 +336,23 @@ export class Verifier {
 
   /** One round: rollbacks, queue, every new batch up to the confirmed head. Returns batches judged. */
   async round(): Promise<number> {
+    const t0 = performance.now();
+    let judged: number;
+    try {
+      judged = await this.roundOnce();
+    } catch (e) {
+      this.metrics.round("error");
+      throw e;
+    }
+    this.metrics.round("ok", (performance.now() - t0) / 1000);
+    return judged;
+  }
+
+  private async roundOnce(): Promise<number> {
     await this.init();
     const c = this.o.client;
     const head = await c.getBlockNumber();
+    this.s.l1Head = head.toString();
     const at = head - BigInt(this.o.confirmations - 1);
     if (at < this.o.fromBlock) return 0;
     const next = Number((await c.readContract({ address: this.o.rollup, abi: rollupAbi, functionName: "nextBatchIndex", blockNumber: at })) as bigint);
@@ -349,8 +387,9 @@ export class Verifier {
     }
     this.s.state = "following";
     this.s.rounds++;
+    this.s.syncedBlock = at.toString();
     this.s.lastError = null;
-    this.s.updatedAt = Date.now();
+    this.s.updatedAt = this.s.lastRoundAt = Date.now();
     return judged;
   }
 
@@ -390,17 +429,36 @@ export class Verifier {
     }
   }
 
-  /** `GET /status` (JSON) on a loopback address; returns the bound port. */
+  /**
+   * On a loopback address: `GET /status` (JSON), `GET /batches/<n>` (one verdict, JSON; 404
+   * before it is judged) and `GET /metrics` (Prometheus text). Returns the bound port.
+   */
   async serve(port = 0, host = "127.0.0.1"): Promise<number> {
     if (host !== "127.0.0.1" && host !== "::1" && host !== "localhost") throw new Error(`status endpoint: only loopback hosts (127.0.0.1, ::1, localhost), not ${host}`);
+    const json = (res: ServerResponse, status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
     const server = createServer((req, res) => {
-      if (req.method === "GET" && (req.url === "/status" || req.url?.startsWith("/status?"))) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(this.status()));
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (req.method !== "GET") return json(res, 405, { error: `only GET (${ROUTES})` });
+      if (path === "/status") return json(res, 200, this.status());
+      if (path === "/metrics") {
+        this.metrics.text().then(
+          (text) => {
+            res.writeHead(200, { "content-type": this.metrics.contentType });
+            res.end(text);
+          },
+          (e: Error) => json(res, 500, { error: `metrics: ${e.message}` }),
+        );
         return;
       }
-      res.writeHead(req.method === "GET" ? 404 : 405, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "only GET /status" }));
+      const m = /^\/batches\/([0-9]{1,15})$/.exec(path);
+      if (m) {
+        const v = this.verdict(Number(m[1]));
+        return v ? json(res, 200, v) : json(res, 404, { error: `batch ${m[1]} has no verdict (judged through ${this.status().lastBatch})` });
+      }
+      json(res, 404, { error: `no route GET ${path} (${ROUTES})` });
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -454,6 +512,7 @@ export class Verifier {
       k--;
     }
     this.s.rollbacks++;
+    this.metrics.rollback();
     this.event("rollback", { from: last.batchIndex, keep: k, l1NextBatch: next });
     this.store.truncateAfter(k);
     if (this.stateIndex > k) await this.rebuild(k);
@@ -526,6 +585,7 @@ export class Verifier {
 
   /** Judges one batch; returns the operations replayed. */
   private async judge(log: SubmittedLog): Promise<number> {
+    const t0 = performance.now();
     const i = log.batchIndex;
     const h = log.header;
     const parent = i === 1 ? this.genesisHeaderHash : this.store.batch(i - 1)?.headerHash;
@@ -581,7 +641,9 @@ export class Verifier {
       verifiedAt: Date.now(),
     });
     this.s.replayedOps += ops;
+    this.metrics.batchJudged(status, ops, (performance.now() - t0) / 1000);
     if (status === "verified") {
+      this.event("verified", { batch: i, ops, root: derivedRoot, tx: log.txHash, block: log.blockNumber });
       this.dirty = false;
       this.stateIndex = i;
       if (++this.sinceSnapshot >= this.o.snapshotEvery) this.snapshot();
