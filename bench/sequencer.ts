@@ -53,7 +53,7 @@ export interface SeqEntry {
   vs?: string;
 }
 
-function signNative(op: SignedOp | OracleUpdate, key: Uint8Array): `0x${string}` {
+export function signNative(op: SignedOp | OracleUpdate, key: Uint8Array): `0x${string}` {
   const { signature, recid } = secp.ecdsaSign(signingDigest(op, BENCH_DOMAIN), key);
   const out = new Uint8Array(65);
   out.set(signature, 0);
@@ -164,7 +164,7 @@ class Traffic {
   }
 }
 
-async function startChild(dir: string, log: (s: string) => void): Promise<{ child: ChildProcess; url: string }> {
+export async function startChild(dir: string, log: (s: string) => void): Promise<{ child: ChildProcess; url: string }> {
   const genesis = workloadGenesis();
   writeFileSync(join(dir, "genesis.json"), JSON.stringify(toJson(genesis)));
   const child = spawn(
@@ -208,7 +208,7 @@ async function startChild(dir: string, log: (s: string) => void): Promise<{ chil
   return { child, url };
 }
 
-async function postJson(url: string, body: unknown): Promise<any> {
+export async function postJson(url: string, body: unknown): Promise<any> {
   const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return r.json();
 }
@@ -218,7 +218,7 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-interface PhaseResult {
+export interface PhaseResult {
   accepted: number;
   refused: Record<string, number>;
   seconds: number;
@@ -231,7 +231,7 @@ interface PhaseResult {
  * (next request as soon as the answer arrives); else open loop, one request per connection
  * every `interval` ms on a fixed schedule (latency counted from the scheduled send time).
  */
-async function phase(url: string, queues: string[][][], intervalMs: number, seconds: number): Promise<PhaseResult> {
+export async function phase(url: string, queues: string[][][], intervalMs: number, seconds: number): Promise<PhaseResult> {
   const res: PhaseResult = { accepted: 0, refused: {}, seconds: 0, latencies: [], requests: 0 };
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;

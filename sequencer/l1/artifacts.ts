@@ -21,6 +21,8 @@ export const CONTRACT_SOURCES = {
   Vault: "contracts/src/Vault.sol",
   Governance: "contracts/src/Governance.sol",
   MockERC20: "contracts/src/test/MockERC20.sol",
+  // The on-chain-only peer measured by bench/peers (not deployed by the devnet).
+  MiniMargin: "contracts/src/test/MiniMargin.sol",
 } as const;
 export type ContractName = keyof typeof CONTRACT_SOURCES;
 
