@@ -39,6 +39,7 @@ import {
   type Market,
   type ModifyResult,
   type Receipt,
+  type ExitProof,
   type WithdrawalProof,
   ShapeError,
   obj,
@@ -48,6 +49,7 @@ import {
   parseBook,
   parseDeadman,
   parseDevDeposit,
+  parseExitProof,
   parseIndex,
   parseInfo,
   parseLoggedOp,
@@ -283,6 +285,16 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
       if (!Number.isSafeInteger(index) || index < 0) throw new Error(`withdrawalProof: index must be a non-negative integer, got ${index}`);
       if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 1)) throw new Error(`withdrawalProof: batch must be an L1 batch index >= 1, got ${batch}`);
       return get(`/v1/withdrawals/${index}/proof${batch === undefined ? "" : `?batch=${batch}`}`, parseWithdrawalProof);
+    },
+    /**
+     * Account `account`'s exit proofs against L1 batch `batch`'s post-state root (default: the
+     * last sealed; after a freeze pass `Rollup.exitBatchIndex()`): feed it to the vault client's
+     * `exit` (sdk/l1.ts). Batch 0 is genesis.
+     */
+    exitProof: (account: number, batch?: number): Promise<ExitProof> => {
+      if (!Number.isSafeInteger(account) || account < 0) throw new Error(`exitProof: account must be a non-negative integer, got ${account}`);
+      if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 0)) throw new Error(`exitProof: batch must be an L1 batch index >= 0, got ${batch}`);
+      return get(`/v1/accounts/${account}/exit-proof${batch === undefined ? "" : `?batch=${batch}`}`, parseExitProof);
     },
     openApi: (): Promise<unknown> => get("/v1/openapi.json", (j) => j),
     /** Dev mode only (`--dev-deposits`): credits `amount` of `asset` to `owner` (default: this key's address). */

@@ -3,6 +3,7 @@
  */
 export { createCrossmarginClient, type CrossmarginClient, type CrossmarginClientConfig, type Submittable, type SubmitResult } from "./client.js";
 export { CrossmarginApiError, CrossmarginNetworkError, CrossmarginResponseError } from "./errors.js";
+export { createVaultClient, VaultCallError, type VaultClient, type VaultClientConfig, type ExitClaim, type ExitState, type ForcedOpResult, type Inclusion } from "./l1.js";
 export { NonceSource, signOperation, signOracleUpdate, type OpInput, type UnsignedOp, type SigningDomain } from "./signing.js";
 export {
   adjustIsolatedMarginOp,
@@ -35,6 +36,7 @@ export type {
   BookLevel,
   DeadmanResult,
   DevDepositResult,
+  ExitProof,
   FillEvent,
   FillReceipt,
   Hex,
@@ -56,7 +58,7 @@ export type {
   WithdrawalProof,
 } from "./types.js";
 // Parsers, for JSON obtained elsewhere (logs, a proxy): the same code the client runs.
-export { ShapeError, parseAccount, parseBook, parseEvent, parseInfo, parseLoggedOp, parseOp, parseOpRecord, parseReceipt, parseWithdrawalProof, reviveBigints } from "./types.js";
+export { ShapeError, parseAccount, parseBook, parseEvent, parseInfo, parseLoggedOp, parseOp, parseOpRecord, parseReceipt, parseWithdrawalProof, parseExitProof, reviveBigints } from "./types.js";
 export type { ErrorCode, ApiErrorBody } from "../sequencer/api/errors.js";
 export { ERRORS, isErrorCode } from "../sequencer/api/errors.js";
 export { ALL_MARKETS, CANCEL_BY_CLIENT_ID } from "../sequencer/state/constants.js";

@@ -8,6 +8,7 @@ import type { Reason } from "../sequencer/state/reasons.js";
 import { CrossmarginApiError } from "./errors.js";
 import type { Hex, Op } from "../sequencer/state/ops.js";
 import type { StfEvent } from "../sequencer/state/receipt.js";
+import type { ExitProofBundle } from "../sequencer/l1/proofs.js";
 
 export type { Hex, Op, Reason, StfEvent };
 export type FillEvent = Extract<StfEvent, { kind: "Fill" }>;
@@ -190,6 +191,15 @@ export interface WithdrawalProof {
   proof: Hex[];
   root: Hex;
 }
+/**
+ * `GET /v1/accounts/:index/exit-proof`: an account's exit proofs against L1 batch `batch`'s
+ * post-state root (the exit batch after a freeze): the arguments of `Vault.exit` (`account`),
+ * `Vault.proveMarket` (`markets`: the account's open markets) and `Vault.proveAsset` (`assets`:
+ * every listed asset but the settlement asset). Built by sequencer/l1/proofs.ts, which also
+ * builds it offline from an op log or a verifier's state.
+ */
+export type ExitProof = ExitProofBundle & { batch: number };
+
 export interface Batch {
   index: number;
   fromSeq: bigint;
@@ -444,6 +454,51 @@ export function parseWithdrawalProof(v: unknown): WithdrawalProof {
     withdrawal: { account: num(w, "account", "withdrawal"), owner: hex(w, "owner", "withdrawal"), asset: num(w, "asset", "withdrawal"), amount: big(w, "amount", "withdrawal") },
     proof,
     root: hex(o, "root", ""),
+  };
+}
+
+const hash32 = (x: unknown, p: string): Hex => {
+  if (typeof x !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(x)) throw new ShapeError(p, "a 32-byte 0x-hex hash", x);
+  return x as Hex;
+};
+
+export function parseExitProof(v: unknown): ExitProof {
+  const o = obj(v, "");
+  const a = obj(o.account, "account");
+  const p = "account";
+  return {
+    batch: num(o, "batch", ""),
+    root: hash32(o.root, "root"),
+    account: {
+      account: num(a, "account", p),
+      owner: hex(a, "owner", p),
+      balances: arr(a, "balances", p, (x, q) => toBig(x, q)),
+      fieldRoots: arr(a, "fieldRoots", p, hash32),
+      positionRoots: arr(a, "positionRoots", p, hash32),
+      markets: arr(a, "markets", p, (x, q) => {
+        if (typeof x !== "number" || !Number.isSafeInteger(x)) throw new ShapeError(q, "an integer", x);
+        return x;
+      }),
+      positions: arr(a, "positions", p, (x, q) => {
+        const r = obj(x, q);
+        return { size: big(r, "size", q), entryNotional: big(r, "entryNotional", q), lastFundingIndex: big(r, "lastFundingIndex", q), isolatedMargin: big(r, "isolatedMargin", q), marginMode: num(r, "marginMode", q) };
+      }),
+      proof: arr(a, "proof", p, hash32),
+    },
+    markets: arr(o, "markets", "", (x, q) => {
+      const m = obj(x, q);
+      return { market: num(m, "market", q), price: big(m, "price", q), fundingIndex: big(m, "fundingIndex", q), priceProof: arr(m, "priceProof", q, hash32), fundingProof: arr(m, "fundingProof", q, hash32) };
+    }),
+    assets: arr(o, "assets", "", (x, q) => {
+      const s = obj(x, q);
+      const r = obj(s.record, at(q, "record"));
+      const rq = at(q, "record");
+      return {
+        asset: num(s, "asset", q),
+        record: { decimals: num(r, "decimals", rq), weightPpm: big(r, "weightPpm", rq), oraclePrice: big(r, "oraclePrice", rq), oracleTimestamp: big(r, "oracleTimestamp", rq) },
+        proof: arr(s, "proof", q, hash32),
+      };
+    }),
   };
 }
 
