@@ -9,8 +9,9 @@
  *   consumed it is before its deadline and the L2 balance moved by exactly the amount;
  * - the sequencer is stopped; more forced operations and two deposits are enqueued; `freeze()`
  *   is refused until anvil time passes the oldest item's deadline, then succeeds;
- * - exit proofs are built from the stopped sequencer's op log reopened offline (the API's
- *   answer for the same batch, fetched while it ran, is identical); every account exits,
+ * - exit proofs are built from the stopped sequencer's op log reopened offline; the API's
+ *   answer for the same batch, fetched while it ran, and the verifier's replay of L1 data alone
+ *   (prover/exit.ts) give identical proofs; every account exits,
  *   unclaimed withdrawal records are claimed, unconsumed deposits are refunded in full;
  * - after the exit window: settle and payout. Every claim's value, the settlement totals and
  *   every payout are computed here independently from the state at the exit root with the
@@ -23,6 +24,7 @@ import { join } from "node:path";
 import { type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { exitProverFromL1 } from "../prover/exit.js";
 import { createCrossmarginClient, createVaultClient, type CrossmarginClient, type ExitProof, type VaultClient, VaultCallError } from "../sdk/index.js";
 import { validateConfig } from "../sequencer/config.js";
 import { DEVNET_ORACLE_KEY, devnetGenesis } from "../sequencer/devnet.js";
@@ -265,6 +267,11 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   }
   // The API's answer for the same batch, fetched while the sequencer ran, is the same proof.
   expect(bundles[C]).toEqual(fromApi);
+  // And from L1 data alone (no op log): the verifier's replay of the batches' calldata.
+  const fromL1 = await exitProverFromL1({ client: pub, rollup: d.rollup, fromBlock: d.fromBlock, genesis: GENESIS, db: join(mkdtempSync(join(tmpdir(), "cm-exit-verifier-")), "v.db") });
+  expect(fromL1.exitBatch).toBe(frozen.exitBatch);
+  expect(fromL1.root).toBe(frozen.exitRoot);
+  for (let a = 0; a < 4; a++) expect({ ...fromL1.prover.exit(a), batch: frozen.exitBatch }).toEqual(bundles[a]);
   // The expectation's state: replayed separately from the same file, checked against L1's exit root.
   const log = new OpLog(dbPath, { synchronous: "NORMAL" });
   try {
