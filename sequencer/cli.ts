@@ -32,6 +32,8 @@ const USAGE = `usage: crossmargin sequencer --db <file> [options]
                               job scheduler over Redis seals, post workers post   default ${CONFIG_DEFAULTS.mode}
   --redis-url <url>           distributed mode's Redis (redis://127.0.0.1:<port>)
   --redis-prefix <name>       BullMQ key prefix                                default ${CONFIG_DEFAULTS.redisPrefix}
+  --verifier-url <url>        a verifier's status server on loopback (crossmargin-verifier --status-port):
+                              GET /v1/verifier reports its judgement      default: none
 
 L1 mode (all of these need --l1-rpc; --chain-id and --rollup must match the deployment):
   --l1-rpc <url>              L1 JSON-RPC on loopback: follow the Rollup's queue, post batches
@@ -61,7 +63,7 @@ export async function main(argv: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(
-      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous", "batch-max-bytes", "mode", "redis-url", "redis-prefix", ...L1_OPTIONS].map((k) => [
+      ["db", "port", "host", "genesis", "chain-id", "rollup", "batch-interval-ms", "batch-max-ops", "snapshot-every-ops", "max-body-bytes", "rate-limit", "rate-burst", "signature-workers", "stream-buffer", "synchronous", "batch-max-bytes", "mode", "redis-url", "redis-prefix", "verifier-url", ...L1_OPTIONS].map((k) => [
         k,
         { type: "string" as const },
       ]),

@@ -114,6 +114,8 @@ export const SequencerConfigSchema = z
     redisUrl: z.string().refine(isLoopbackRedisUrl, "a redis:// URL on a loopback host with a port (redis://127.0.0.1:6379)").optional(),
     /** BullMQ key prefix: deployments sharing one Redis keep apart by it. */
     redisPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1 to 64 letters, digits, _ or -"),
+    /** A verifier's status server (crossmargin-verifier --status-port) whose judgement GET /v1/verifier reports. */
+    verifierUrl: loopbackUrl.refine((u) => /^https?:\/\/[^/?#]+\/?$/.test(u), "the verifier's base URL without a path (http://127.0.0.1:<status-port>)").optional(),
   })
   .strict()
   .refine((c) => c.mode !== "distributed" || c.redisUrl !== undefined, { path: ["redisUrl"], message: "required in distributed mode (--mode distributed)" })

@@ -27,6 +27,7 @@ import { BatchPoster } from "./l1/poster.js";
 import { L1PostStore } from "./l1/postStore.js";
 import { POST_QUEUE, type DistributedSealing, startDistributedSealing } from "./distributed/scheduler.js";
 import { BatchProver } from "./l1/proofs.js";
+import { SequencerMetrics } from "./metrics.js";
 
 export interface RunningSequencer {
   url: string;
@@ -173,6 +174,13 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
   const domain = { chainId: cfg.chainId, verifyingContract: cfg.rollup };
   const pool = new SignaturePool(domain, cfg.signatureWorkers);
   const hub = new StreamHub(core, cfg.streamBuffer);
+  const metrics = new SequencerMetrics({
+    sealedBatches: () => (core.log.lastBatch()?.index ?? -1) + 1,
+    unsealedOps: () => core.unsealedOps(),
+    lastSeq: () => core.log.lastSeq(),
+    streamClients: () => hub.clientCount,
+    l1: () => l1?.status() ?? null,
+  });
   const app = createApi({
     core,
     batcher: new RecoveryBatcher(pool),
@@ -183,6 +191,8 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     recentRecord: (seq) => hub.recent(seq),
     l1Status: () => l1?.status() ?? null,
     prover: new BatchProver(core.log, cfg.genesis),
+    metrics,
+    verifierUrl: cfg.verifierUrl,
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -31,6 +31,9 @@ export const INGRESS_ERRORS = {
   RESUME_TOO_OLD: { status: 410, message: "the stream cannot resume that far back; resubscribe without fromSeq and re-query state" },
   BATCH_UNKNOWN: { status: 404, message: "no such sealed batch (L1 batch n is op-log batch n - 1; GET /v1/batches lists them)" },
   WITHDRAWAL_UNKNOWN: { status: 404, message: "no withdrawal record with that index in the batch's post-state" },
+  VERIFIER_NOT_CONFIGURED: { status: 404, message: "this sequencer has no verifier configured (start it with --verifier-url <the verifier's status URL>)" },
+  VERIFIER_UNREACHABLE: { status: 503, message: "the configured verifier did not answer its status in time (not running, or a wrong --verifier-url); retry later" },
+  VERIFIER_BAD_RESPONSE: { status: 502, message: "the configured verifier answered something that is not a verifier status for this Rollup" },
 } as const satisfies Record<string, Entry>;
 
 export type IngressCode = keyof typeof INGRESS_ERRORS;

@@ -52,6 +52,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
   "/v1/batches": { get: { parameters: [query("from"), query("limit")], responses: { 200: ok("sealed batches", { type: "array" }), ...errors(400) } } },
   "/v1/batches/{index}": { get: { parameters: [intPath("index")], responses: { 200: ok("a sealed batch"), ...errors(400, 404) } } },
   "/v1/openapi.json": { get: { responses: { 200: ok("this document") } } },
+  "/v1/verifier": {
+    get: {
+      summary: "the configured verifier's judgement (--verifier-url): last verified batch against this sequencer's root, disputes with reasons, lag",
+      responses: { 200: ok("verifier summary"), ...errors(404, 502, 503) },
+    },
+  },
+  "/metrics": { get: { summary: "Prometheus text exposition (docs/sequencer.md, Metrics)", responses: { 200: { description: "metrics", content: { "text/plain": { schema: { type: "string" } } } }, ...errors(404) } } },
   "/v1/dev/deposit": {
     post: {
       summary: "dev mode only: a Deposit L1 input standing in for the L1 vault",

@@ -18,6 +18,8 @@ import { openApiDocument } from "./openapi.js";
 import { toJson } from "./schema.js";
 import { accountView, assetsView, marketsView } from "./views.js";
 import { type BatchProver, ProofError } from "../l1/proofs.js";
+import type { SequencerMetrics } from "../metrics.js";
+import { verifierSummary } from "./verifier.js";
 
 export interface ApiDeps {
   core: SequencerCore;
@@ -32,6 +34,10 @@ export interface ApiDeps {
   l1Status?: () => unknown;
   /** Withdrawal and exit proofs against sealed batches (L1 batch index). */
   prover?: BatchProver;
+  /** Prometheus figures: request timing, op outcomes, error codes; served at GET /metrics. */
+  metrics?: SequencerMetrics;
+  /** A verifier's status server (loopback) reported by GET /v1/verifier. */
+  verifierUrl?: string;
 }
 
 function outcomeJson(o: SubmitOutcome) {
@@ -58,13 +64,18 @@ function refusal(e: unknown): ApiError {
 export function createApi(d: ApiDeps): Hono {
   const { core } = d;
   const app = new Hono();
+  if (d.metrics) app.use("*", d.metrics.middleware);
 
   app.onError((e, c) => {
+    d.metrics?.apiError(e instanceof ApiError ? e.code : "INTERNAL_ERROR");
     if (e instanceof ApiError) return c.json(e.body(), e.status as 400);
     console.error("api: unexpected error", e);
     return c.json(new ApiError("INTERNAL_ERROR", `internal error: ${(e as Error).message}`).body(), 500);
   });
-  app.notFound((c) => c.json(new ApiError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`).body(), 404));
+  app.notFound((c) => {
+    d.metrics?.apiError("NOT_FOUND");
+    return c.json(new ApiError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`).body(), 404);
+  });
 
   const limit = bodyLimit({
     maxSize: d.maxBodyBytes,
@@ -79,7 +90,7 @@ export function createApi(d: ApiDeps): Hono {
     const bytes: Uint8Array[] = [];
     const recs = await d.batcher.recover(ops, bytes);
     const nowMs = Date.now();
-    return ops.map((op, i) => {
+    const outs = ops.map((op, i) => {
       const rec = recs[i]!;
       try {
         if (op.type !== "OracleUpdate" && !d.limiter.take(rec.signer ?? "invalid-signature", 1, nowMs)) throw new ApiError("RATE_LIMITED");
@@ -88,6 +99,8 @@ export function createApi(d: ApiDeps): Hono {
         return refusal(e);
       }
     });
+    d.metrics?.opsSubmitted(ops, outs);
+    return outs;
   }
 
   app.get("/v1/info", (c) => {
@@ -139,8 +152,11 @@ export function createApi(d: ApiDeps): Hono {
     try {
       outs = core.modify(cancel, rc!, place, rp!, bytes);
     } catch (e) {
-      throw refusal(e);
+      const refused = refusal(e);
+      d.metrics?.opsSubmitted([cancel], [refused]);
+      throw refused;
     }
+    d.metrics?.opsSubmitted([cancel, place], [outs.cancel, outs.place instanceof Refused ? refusal(outs.place) : outs.place]);
     const placed = outs.place instanceof Refused ? null : outs.place;
     await Promise.all([outs.cancel.durable, placed?.durable]);
     return c.json({ cancel: outcomeJson(outs.cancel), place: placed ? outcomeJson(placed) : { error: refusal(outs.place).body() } });
@@ -257,6 +273,17 @@ export function createApi(d: ApiDeps): Hono {
   });
 
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  app.get("/v1/verifier", async (c) => {
+    if (!d.verifierUrl) throw new ApiError("VERIFIER_NOT_CONFIGURED");
+    return c.json((await verifierSummary(d.verifierUrl, d.domain.verifyingContract, core.log)) as object);
+  });
+
+  // Prometheus text (docs/sequencer.md §Metrics); not under /v1: scrapers expect /metrics.
+  app.get("/metrics", async (c) => {
+    if (!d.metrics) throw new ApiError("NOT_FOUND", "metrics are not served by this sequencer");
+    return c.body(await d.metrics.text(), 200, { "content-type": d.metrics.contentType });
+  });
 
   const DevDeposit = z
     .object({

@@ -86,6 +86,11 @@ export class StreamHub {
   /** Highest seq published. */
   private published: number;
 
+  /** WebSocket clients attached (the metrics' stream_clients). */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
   constructor(
     private readonly core: SequencerCore,
     readonly capacity: number,
