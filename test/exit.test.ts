@@ -226,6 +226,12 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   // A batch after the time jump (the last before the halt), so the batch gap alone does not allow a freeze.
   lastL1 = await postedThrough(l2a, await prices(61_300n * USD, 2_951n * USD, 3_012n * USD + 345n));
   expect(await k.rollup.read.isFinalized([BigInt(lastL1)])).toBe(false);
+  // The route names what is missing: an account the batch does not hold (genesis holds none), a batch never sealed.
+  const apiError = (p: Promise<unknown>) => p.then(() => null, (e: { code?: string; status?: number; field?: string }) => ({ code: e.code, status: e.status, field: e.field }));
+  expect(await apiError(l2c.exitProof(4, lastL1))).toEqual({ code: "ACCOUNT_UNKNOWN", status: 404, field: "index" });
+  expect(await apiError(l2c.exitProof(C, 0))).toEqual({ code: "ACCOUNT_UNKNOWN", status: 404, field: "index" });
+  expect(await apiError(l2c.exitProof(C, lastL1 + 1000))).toEqual({ code: "BATCH_UNKNOWN", status: 404, field: "batch" });
+  expect(() => l2c.exitProof(C, -1)).toThrow(/batch must be an L1 batch index >= 0/);
   const fromApi = await l2c.exitProof(C, lastL1);
   expect(fromApi.batch).toBe(lastL1);
   expect(fromApi.root).toBe((await k.rollup.read.batch([BigInt(lastL1)])).stateRoot);
