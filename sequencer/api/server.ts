@@ -4,16 +4,14 @@
  * holds it. Every failure becomes `{code, message, field?}` with the table's status.
  */
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
 import { Refused, type SequencerCore, type SubmitOutcome } from "../core/sequencer.js";
 import { bytesToHex } from "../state/bytes.js";
-import { ZERO_ADDRESS } from "../state/constants.js";
 import { stateRoot } from "../state/index.js";
 import type { CancelAll, Op } from "../state/ops.js";
 import type { Recovered } from "../state/stf.js";
 import { ApiError, isErrorCode } from "./errors.js";
-import { type RateLimiter, type RecoveryBatcher, parseJson, parseOp, parseOps, zodError } from "./ingress.js";
+import { type RateLimiter, type RecoveryBatcher, parseJson, parseOp, parseOps } from "./ingress.js";
+import { addressParam, bodyLimitMiddleware, intParam, parseBatchesQuery, parseBookQuery, parseDeadman, parseDevDeposit, parseModify } from "./requests.js";
 import { openApiDocument } from "./openapi.js";
 import { toJson } from "./schema.js";
 import { accountView, assetsView, marketsView } from "./views.js";
@@ -77,12 +75,8 @@ export function createApi(d: ApiDeps): Hono {
     return c.json(new ApiError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`).body(), 404);
   });
 
-  const limit = bodyLimit({
-    maxSize: d.maxBodyBytes,
-    onError: () => {
-      throw new ApiError("BODY_TOO_LARGE", `the request body is larger than ${d.maxBodyBytes} bytes`);
-    },
-  });
+  // Syntactic checks live in requests.ts: the gateway (sequencer/gateway/) runs the same ones.
+  const limit = bodyLimitMiddleware(d.maxBodyBytes);
   const body = async (c: Context) => parseJson(await c.req.text());
 
   /** Recovers, rate-limits and submits ops in request order; each result is an outcome or an error. */
@@ -139,12 +133,7 @@ export function createApi(d: ApiDeps): Hono {
   });
 
   app.post("/v1/orders/modify", limit, async (c) => {
-    const b = (await body(c)) as { cancel?: unknown; place?: unknown } | null;
-    if (b === null || typeof b !== "object") throw new ApiError("INVALID_FIELD", "the body must be { cancel, place }");
-    const cancel = parseOp(b.cancel, "cancel");
-    const place = parseOp(b.place, "place");
-    if (cancel.type !== "CancelOrder") throw new ApiError("INVALID_FIELD", "cancel must be a CancelOrder", "cancel.type");
-    if (place.type !== "PlaceOrder") throw new ApiError("INVALID_FIELD", "place must be a PlaceOrder", "place.type");
+    const { cancel, place } = parseModify(await body(c));
     const bytes: Uint8Array[] = [];
     const [rc, rp] = await d.batcher.recover([cancel, place], bytes);
     if (!d.limiter.take(rc!.signer ?? "invalid-signature", 2, Date.now())) throw new ApiError("RATE_LIMITED");
@@ -162,24 +151,19 @@ export function createApi(d: ApiDeps): Hono {
     return c.json({ cancel: outcomeJson(outs.cancel), place: placed ? outcomeJson(placed) : { error: refusal(outs.place).body() } });
   });
 
-  const DeadmanSchema = z.object({ cancelAll: z.unknown(), at: z.union([z.string().regex(/^[0-9]+$/), z.number().int().min(0)]) }).strict();
   app.post("/v1/deadman", limit, async (c) => {
-    const r = DeadmanSchema.safeParse(await body(c));
-    if (!r.success) throw zodError(r.error, "");
-    const op = parseOp(r.data.cancelAll, "cancelAll");
-    if (op.type !== "CancelAll") throw new ApiError("INVALID_FIELD", "cancelAll must be a CancelAll operation", "cancelAll.type");
+    const { op, at } = parseDeadman(await body(c));
     const [rec] = await d.batcher.recover([op]);
     try {
-      core.scheduleDeadman(op as CancelAll, rec as Recovered, BigInt(r.data.at));
+      core.scheduleDeadman(op as CancelAll, rec as Recovered, at);
     } catch (e) {
       throw refusal(e);
     }
-    return c.json(toJson({ account: op.account, at: BigInt(r.data.at) }) as object);
+    return c.json(toJson({ account: op.account, at }) as object);
   });
 
   app.get("/v1/accounts/by-owner/:address", (c) => {
-    const a = c.req.param("address").toLowerCase();
-    if (!/^0x[0-9a-f]{40}$/.test(a)) throw new ApiError("INVALID_FIELD", "address must be a 0x-hex address", "address");
+    const a = addressParam(c.req.param("address"), "address");
     const i = core.state.accounts.findIndex((x) => x.owner.toLowerCase() === a);
     if (i < 0) throw new ApiError("ACCOUNT_UNKNOWN", `no account is owned by ${a}`);
     return c.json({ index: i });
@@ -230,10 +214,9 @@ export function createApi(d: ApiDeps): Hono {
   app.get("/v1/markets", (c) => c.json(marketsView(core.state) as object));
 
   app.get("/v1/markets/:id/book", (c) => {
-    const m = intParam(c.req.param("id"), "id");
+    // Both parameters' syntax first (as the gateway checks them), then the state's market.
+    const { market: m, levels } = parseBookQuery(c.req.param("id"), c.req.query("levels"));
     if (m >= core.state.markets.length) throw new ApiError("MARKET_UNKNOWN", `no market ${m}`, "id");
-    const levels = c.req.query("levels") === undefined ? 20 : intParam(c.req.query("levels")!, "levels");
-    if (levels < 1 || levels > 500) throw new ApiError("INVALID_FIELD", "levels must be 1..500", "levels");
     core.engine.sweepExpired(core.now());
     return c.json(toJson({ market: m, seq: core.log.lastSeq(), ...core.engine.depth(m, levels) }) as object);
   });
@@ -260,9 +243,7 @@ export function createApi(d: ApiDeps): Hono {
   });
 
   app.get("/v1/batches", (c) => {
-    const from = c.req.query("from") === undefined ? 0 : intParam(c.req.query("from")!, "from");
-    const lim = c.req.query("limit") === undefined ? 100 : intParam(c.req.query("limit")!, "limit");
-    if (lim < 1 || lim > 1000) throw new ApiError("INVALID_FIELD", "limit must be 1..1000", "limit");
+    const { from, limit: lim } = parseBatchesQuery(c.req.query("from"), c.req.query("limit"));
     return c.json(core.log.batches(from, lim).map(batchJson));
   });
 
@@ -285,33 +266,18 @@ export function createApi(d: ApiDeps): Hono {
     return c.body(await d.metrics.text(), 200, { "content-type": d.metrics.contentType });
   });
 
-  const DevDeposit = z
-    .object({
-      owner: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-hex address"),
-      asset: z.number().int().min(0),
-      amount: z.union([z.string().regex(/^[0-9]+$/), z.number().int().min(1)]),
-    })
-    .strict();
   app.post("/v1/dev/deposit", limit, async (c) => {
     if (!d.devDeposits) throw new ApiError("DEV_ONLY");
-    const r = DevDeposit.safeParse(await body(c));
-    if (!r.success) throw zodError(r.error, "");
-    const owner = r.data.owner.toLowerCase() as `0x${string}`;
-    if (owner === ZERO_ADDRESS) throw new ApiError("INVALID_FIELD", "owner must not be the zero address", "owner");
+    const { owner, asset, amount } = parseDevDeposit(await body(c));
     const existing = core.state.accounts.findIndex((a) => a.owner.toLowerCase() === owner);
     const account = existing >= 0 ? existing : core.state.accounts.length;
-    const out = core.submitL1Input({ type: "Deposit", queueIndex: core.state.l1.nextIndex, account, owner, asset: r.data.asset, amount: BigInt(r.data.amount) });
+    const out = core.submitL1Input({ type: "Deposit", queueIndex: core.state.l1.nextIndex, account, owner, asset, amount });
     await out.durable;
     if (!out.record.receipt.ok) throw refusal(new Refused(out.record.receipt.reason!, out.record.receipt.detail));
     return c.json(toJson({ account, seq: out.record.seq }) as object);
   });
 
   return app;
-}
-
-function intParam(s: string, field: string): number {
-  if (!/^[0-9]{1,15}$/.test(s)) throw new ApiError("INVALID_FIELD", `${field} must be a non-negative integer`, field);
-  return Number(s);
 }
 
 function batchJson(b: { index: number; fromSeq: number; toSeq: number; preRoot: Uint8Array; postRoot: Uint8Array; l1From: bigint; l1To: bigint; timestamp: bigint }) {
