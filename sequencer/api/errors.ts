@@ -14,7 +14,7 @@ interface Entry {
   message: string;
 }
 
-/** Codes the gateway itself gives, before or around the STF. */
+/** Codes the API layer gives (the sequencer's or a gateway's: sequencer/gateway/), before or around the STF. */
 export const INGRESS_ERRORS = {
   MALFORMED_JSON: { status: 400, message: "the request body is not valid JSON" },
   BODY_TOO_LARGE: { status: 413, message: "the request body is larger than the limit" },
@@ -27,6 +27,10 @@ export const INGRESS_ERRORS = {
   OVERLOADED: { status: 503, message: "the sequencer's queue is full; retry later" },
   INTERNAL_ERROR: { status: 500, message: "the sequencer failed to handle the request (a bug: please report it with the request)" },
   SEQUENCER_UNAVAILABLE: { status: 503, message: "the sequencer is stopping or failed; the operation was not accepted" },
+  UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    message: "the gateway got no answer from the sequencer (down, restarting or too slow); an operation sent may or may not be sequenced: resend the same signed operation after Retry-After (NONCE_USED then means it was)",
+  },
   DEV_ONLY: { status: 403, message: "this route exists only when the sequencer runs with dev deposits enabled" },
   RESUME_TOO_OLD: { status: 410, message: "the stream cannot resume that far back; resubscribe without fromSeq and re-query state" },
   BATCH_UNKNOWN: { status: 404, message: "no such sealed batch (L1 batch n is op-log batch n - 1; GET /v1/batches lists them)" },
