@@ -3,8 +3,9 @@
  *
  * - five desks deposit USDC (one also WETH) through the SDK's vault client; they trade BTC and
  *   ETH perpetuals through the sequencer (L1 mode); the oracle moves, so exit equity includes
- *   PnL at the proven marks; one L2 withdrawal is claimed on L1 before the freeze, two are left
- *   unclaimed;
+ *   PnL at the proven marks, and one desk (frank, 20x short) ends below zero: his claim clamps
+ *   at zero and the vault is short of the claims by his deficit, so the payout is pro rata;
+ *   one L2 withdrawal is claimed on L1 before the freeze, two are left unclaimed;
  * - a desk forces a withdrawal on L1 and the running sequencer includes it: the L1 batch that
  *   consumed it is before its deadline and the L2 balance moved by exactly the amount;
  * - the sequencer is stopped; more forced operations and two deposits are enqueued; `freeze()`
@@ -129,10 +130,10 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   const k = contractsOf(d);
   const [usdc, weth] = k.tokens as [typeof k.tokens[0], typeof k.tokens[0]];
   const tokenOf = [usdc, weth];
-  const users: DevAccount[] = [2, 3, 4, 5].map((i) => anvil.accounts[i]!);
-  const erin = anvil.accounts[6]!;
+  const users: DevAccount[] = [2, 3, 4, 5, 6].map((i) => anvil.accounts[i]!);
+  const erin = anvil.accounts[7]!;
   const vaultOf = (u: DevAccount): VaultClient => createVaultClient({ publicClient: pub, walletClient: walletFor(d.clients, u.privateKey), vault: d.vault, fromBlock: d.fromBlock });
-  const [alice, bob, carol, dave] = users.map(vaultOf) as [VaultClient, VaultClient, VaultClient, VaultClient];
+  const [alice, bob, carol, dave, frank] = users.map(vaultOf) as [VaultClient, VaultClient, VaultClient, VaultClient, VaultClient];
   const minted = [1_000_000n * USD, 100n * WETH];
   for (const u of [...users, erin]) {
     await mined(await k.tokens[0]!.write.mint([u.address, minted[0]!]));
@@ -158,17 +159,25 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
     [carol, users[2]!, 0, 100_000n * USD + 99n],
     [carol, users[2]!, 1, 10n * WETH + 123_456_789n],
     [dave, users[3]!, 0, 50_000n * USD + 1n],
+    // Frank's deposit will not cover his loss: his exit clamps at zero and the vault is short.
+    [frank, users[4]!, 0, 2_000n * USD + 1n],
   ];
   for (const [v, u, asset, amount] of deposits) {
     await v.deposit({ asset, amount });
     move(u.address, asset, -amount);
   }
-  const [A, B, C, D] = await Promise.all([alice.accountOf(), bob.accountOf(), carol.accountOf(), dave.accountOf()]);
-  expect([A, B, C, D]).toEqual([0, 1, 2, 3]);
+  const [A, B, C, D, F] = await Promise.all([alice.accountOf(), bob.accountOf(), carol.accountOf(), dave.accountOf(), frank.accountOf()]);
+  expect([A, B, C, D, F]).toEqual([0, 1, 2, 3, 4]);
 
   // ── credited on L2; trade; the oracle moves (SDK) ──
-  const [l2a, l2b, l2c, l2d] = users.map((u) => createCrossmarginClient({ url: s.url, account: privateKeyToAccount(u.privateKey) })) as [CrossmarginClient, CrossmarginClient, CrossmarginClient, CrossmarginClient];
-  await until(async () => (((await l2a.info()).l1NextIndex ?? 0n) >= 5n ? true : null), 30_000, "the five deposits on L2");
+  const [l2a, l2b, l2c, l2d, l2f] = users.map((u) => createCrossmarginClient({ url: s.url, account: privateKeyToAccount(u.privateKey) })) as [
+    CrossmarginClient,
+    CrossmarginClient,
+    CrossmarginClient,
+    CrossmarginClient,
+    CrossmarginClient,
+  ];
+  await until(async () => (((await l2a.info()).l1NextIndex ?? 0n) >= 6n ? true : null), 30_000, "the six deposits on L2");
   expect((await l2c.account()).balances.slice(0, 2)).toEqual([100_000n * USD + 99n, 10n * WETH + 123_456_789n]);
   const oracle = createCrossmarginClient({ url: s.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
   const prices = async (btc: bigint, eth: bigint, wethPrice: bigint) => {
@@ -187,8 +196,9 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   await trade(l2a, l2b, BTC, "sell", 60_000n * USD, 50_000_000n); // bob long 0.5 BTC from alice
   await trade(l2d, l2c, ETH, "sell", 3_000n * USD, 2_000_000_000n); // carol long 20 ETH from dave
   await trade(l2b, l2d, BTC, "buy", 60_010n * USD, 10_000_000n); // dave short 0.1 BTC to bob
+  await trade(l2f, l2b, BTC, "sell", 60_000n * USD, 50_000_000n); // frank short 0.5 BTC to bob, 20x
   await prices(61_234n * USD + 567_891n, 2_950n * USD + 123_457n, 3_012n * USD + 345n);
-  expect((await l2b.account()).positions).toMatchObject([{ market: BTC, size: 60_000_000n }]);
+  expect((await l2b.account()).positions).toMatchObject([{ market: BTC, size: 110_000_000n }]);
 
   // ── L2 withdrawals: bob's is claimed before the freeze, carol's (WETH) is left for the exit ──
   const bobW = await l2b.withdraw({ asset: 0, amount: 1_234n * USD + 567_891n });
@@ -200,9 +210,9 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   const daveBefore = (await l2d.account()).balances[0]!;
   const forcedAmount = 1_000n * USD + 3n;
   const fw = await dave.forceWithdraw({ account: D, asset: 0, amount: forcedAmount });
-  expect(fw.queueIndex).toBe(5n);
+  expect(fw.queueIndex).toBe(6n);
   expect(fw.deadline).toBe(fw.enqueuedAt + d.params.inclusionDeadline);
-  await until(async () => (((await l2d.info()).l1NextIndex ?? 0n) >= 6n ? true : null), 30_000, "the forced withdrawal on L2");
+  await until(async () => (((await l2d.info()).l1NextIndex ?? 0n) >= 7n ? true : null), 30_000, "the forced withdrawal on L2");
   expect((await l2d.account()).balances[0]).toBe(daveBefore - forcedAmount);
   const daveRecord = s.core.state.withdrawals.findIndex((w) => w.account === D);
   expect(s.core.state.withdrawals[daveRecord]).toMatchObject({ owner: users[3]!.address.toLowerCase(), asset: 0, amount: forcedAmount });
@@ -224,11 +234,12 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   await bob.claimWithdrawal(bobProof);
   move(users[1]!.address, 0, 1_234n * USD + 567_891n);
   // A batch after the time jump (the last before the halt), so the batch gap alone does not allow a freeze.
-  lastL1 = await postedThrough(l2a, await prices(61_300n * USD, 2_951n * USD, 3_012n * USD + 345n));
+  // BTC up 5.3%: frank's short loses more than he deposited.
+  lastL1 = await postedThrough(l2a, await prices(64_500n * USD, 2_951n * USD, 3_012n * USD + 345n));
   expect(await k.rollup.read.isFinalized([BigInt(lastL1)])).toBe(false);
   // The route names what is missing: an account the batch does not hold (genesis holds none), a batch never sealed.
   const apiError = (p: Promise<unknown>) => p.then(() => null, (e: { code?: string; status?: number; field?: string }) => ({ code: e.code, status: e.status, field: e.field }));
-  expect(await apiError(l2c.exitProof(4, lastL1))).toEqual({ code: "ACCOUNT_UNKNOWN", status: 404, field: "index" });
+  expect(await apiError(l2c.exitProof(5, lastL1))).toEqual({ code: "ACCOUNT_UNKNOWN", status: 404, field: "index" });
   expect(await apiError(l2c.exitProof(C, 0))).toEqual({ code: "ACCOUNT_UNKNOWN", status: 404, field: "index" });
   expect(await apiError(l2c.exitProof(C, lastL1 + 1000))).toEqual({ code: "BATCH_UNKNOWN", status: 404, field: "batch" });
   expect(() => l2c.exitProof(C, -1)).toThrow(/batch must be an L1 batch index >= 0/);
@@ -246,8 +257,8 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   move(erin.address, 0, -(5_000n * USD + 11n));
   const bobLate = await bob.deposit({ asset: 1, amount: 3n * WETH + 1n });
   move(users[1]!.address, 1, -(3n * WETH + 1n));
-  expect([fc.queueIndex, fw2.queueIndex, erinDeposit.queueIndex, bobLate.queueIndex]).toEqual([6n, 7n, 8n, 9n]);
-  expect(erinDeposit.account).toBe(4);
+  expect([fc.queueIndex, fw2.queueIndex, erinDeposit.queueIndex, bobLate.queueIndex]).toEqual([7n, 8n, 9n, 10n]);
+  expect(erinDeposit.account).toBe(5);
   // Not yet: the oldest unconsumed item (alice's forced close) is within its deadline and a batch came recently.
   await expect(alice.freeze()).rejects.toMatchObject({ errorName: "NotFreezable" });
   expect(await alice.inclusion(fc.queueIndex)).toBeNull();
@@ -258,7 +269,7 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   await anvil.increaseTime(fc.deadline - head + 1n);
   await anvil.mine(1);
   const frozen = await erinVault.freeze();
-  expect(frozen).toMatchObject({ frozen: true, reason: 1, exitBatch: lastL1, exitQueuePosition: 6n, settled: false });
+  expect(frozen).toMatchObject({ frozen: true, reason: 1, exitBatch: lastL1, exitQueuePosition: 7n, settled: false });
   await expect(erinVault.deposit({ asset: 0, amount: 1n })).rejects.toMatchObject({ errorName: "WrongPhase" });
 
   // ── exit proofs from the stopped sequencer's op log, reopened offline ──
@@ -266,8 +277,8 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   let exitState: CrossmarginState;
   const bundles: ExitProof[] = [];
   try {
-    for (let a = 0; a < 4; a++) bundles.push({ ...offline.exit(frozen.exitBatch, a), batch: frozen.exitBatch });
-    expect(() => offline.exit(frozen.exitBatch, 4)).toThrow(/no account 4/); // erin's deposit never reached the exit root
+    for (let a = 0; a < 5; a++) bundles.push({ ...offline.exit(frozen.exitBatch, a), batch: frozen.exitBatch });
+    expect(() => offline.exit(frozen.exitBatch, 5)).toThrow(/no account 5/); // erin's deposit never reached the exit root
   } finally {
     offline.close();
   }
@@ -277,7 +288,7 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   const fromL1 = await exitProverFromL1({ client: pub, rollup: d.rollup, fromBlock: d.fromBlock, genesis: GENESIS, db: join(mkdtempSync(join(tmpdir(), "cm-exit-verifier-")), "v.db") });
   expect(fromL1.exitBatch).toBe(frozen.exitBatch);
   expect(fromL1.root).toBe(frozen.exitRoot);
-  for (let a = 0; a < 4; a++) expect({ ...fromL1.prover.exit(a), batch: frozen.exitBatch }).toEqual(bundles[a]);
+  for (let a = 0; a < 5; a++) expect({ ...fromL1.prover.exit(a), batch: frozen.exitBatch }).toEqual(bundles[a]);
   // The expectation's state: replayed separately from the same file, checked against L1's exit root.
   const log = new OpLog(dbPath, { synchronous: "NORMAL" });
   try {
@@ -286,16 +297,16 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
     log.close();
   }
   expect(bytesToHex(stateRoot(exitState))).toBe(frozen.exitRoot);
-  expect(exitState.accounts).toHaveLength(4);
-  expect(exitState.l1.nextIndex).toBe(6n);
-  for (const m of [BTC, ETH]) expect(exitState.markets[m]!.oraclePrice).toBe(m === BTC ? 61_300n * USD : 2_951n * USD);
+  expect(exitState.accounts).toHaveLength(5);
+  expect(exitState.l1.nextIndex).toBe(7n);
+  for (const m of [BTC, ETH]) expect(exitState.markets[m]!.oraclePrice).toBe(m === BTC ? 64_500n * USD : 2_951n * USD);
 
   // ── a proof from another state is refused before anything is sent ──
   await expect(dave.exit({ ...bundles[D]!, root: bundles[D]!.account.proof[0]! })).rejects.toThrow(/not the exit batch's/);
 
   // ── every account exits (anyone may send it; the claim is the owner's) ──
   const claimValue = new Map<bigint, { recipient: Address; value: bigint }>();
-  for (const [i, v] of [alice, bob, carol, dave].entries()) {
+  for (const [i, v] of [alice, bob, carol, dave, frank].entries()) {
     const claim = await v.exit(bundles[i]!);
     expect(claim.recipient.toLowerCase()).toBe(users[i]!.address.toLowerCase());
     expect(claim.value).toBe(accountEquity(exitState, i));
@@ -303,8 +314,12 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
     expect(await v.hasExited(i)).toBe(true);
   }
   await expect(erinVault.exit(bundles[A]!)).rejects.toMatchObject({ errorName: "AlreadyExited" });
-  // Open positions were valued: the sum of equities differs from the sum of balances by the PnL.
-  expect(exitState.accounts.some((a) => a.openMarkets.length > 0)).toBe(true);
+  expect(exitState.accounts.every((a) => a.openMarkets.length > 0)).toBe(true);
+  // Frank is bankrupt at the exit marks: balance + isolated margin + PnL < 0, his claim is zero.
+  const frankPosition = exitState.accounts[F]!.positions[BTC]!;
+  const frankUnclamped = exitState.accounts[F]!.balances[0]! + frankPosition.isolatedMargin + divFloor(frankPosition.size * 64_500n * USD, 100_000_000n) - frankPosition.entryNotional;
+  expect(frankUnclamped).toBeLessThan(0n);
+  expect(accountEquity(exitState, F)).toBe(0n);
 
   // ── withdrawal records of the exit root not claimed before the freeze become claims ──
   const unclaimed = exitState.withdrawals.map((w, index) => ({ w, index })).filter(({ index }) => index !== bobRecord);
@@ -325,8 +340,8 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   // ── deposits the exit root never consumed come back in full, at once ──
   const refundable = await erinVault.unconsumedDeposits();
   expect(refundable.map((x) => [x.queueIndex, x.owner.toLowerCase(), x.asset, x.amount])).toEqual([
-    [8n, erin.address.toLowerCase(), 0, 5_000n * USD + 11n],
-    [9n, users[1]!.address.toLowerCase(), 1, 3n * WETH + 1n],
+    [9n, erin.address.toLowerCase(), 0, 5_000n * USD + 11n],
+    [10n, users[1]!.address.toLowerCase(), 1, 3n * WETH + 1n],
   ]);
   for (const x of refundable) {
     await dave.refundDeposit(x);
@@ -370,8 +385,19 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
     expect(await tokenOf[a]!.read.balanceOf([d.vault])).toBe(S[a]! - paid[a]!);
   }
   expect(paid[0]! + divFloor(paid[1]! * wethMark.oraclePrice, WETH)).toBeLessThanOrEqual(V);
-  // Each claim's basket is worth its value up to rounding (the vault covered every claim here).
-  expect(V).toBeGreaterThanOrEqual(Ctotal);
+  // The vault is short by frank's deficit (less at most one atom of WETH rounding: the vault's
+  // WETH is valued in one sum, the claims' WETH in two), so every claim takes the same haircut
+  // V/C and no basket is worth more than its claim.
+  expect(Ctotal).toBeGreaterThan(V);
+  expect(Ctotal - V).toBeGreaterThanOrEqual(-frankUnclamped - 1n);
+  expect(Ctotal - V).toBeLessThanOrEqual(-frankUnclamped);
+  expect(Dn).toBe(Ctotal);
+  for (const [id, c] of claimValue) {
+    const [u, w] = S.map((Sa) => (Sa * c.value) / Dn) as [bigint, bigint];
+    const worth = u + divFloor(w * wethMark.oraclePrice, WETH);
+    expect(worth).toBeLessThanOrEqual((c.value * V) / Ctotal);
+    expect(id).toBeTypeOf("bigint");
+  }
   console.log(
     `exit: ${claimValue.size} claims [${[...claimValue.values()].map((c) => c.value).join(", ")}], C=${Ctotal}, V=${V}, D=${Dn}; snapshot USDC ${S[0]} WETH ${S[1]}; paid USDC ${paid[0]} WETH ${paid[1]}; exit batch ${frozen.exitBatch}, queue position ${frozen.exitQueuePosition}`,
   );
