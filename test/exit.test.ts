@@ -7,7 +7,9 @@
  *   at zero and the vault is short of the claims by his deficit, so the payout is pro rata;
  *   one L2 withdrawal is claimed on L1 before the freeze, two are left unclaimed;
  * - a desk forces a withdrawal on L1 and the running sequencer includes it: the L1 batch that
- *   consumed it is before its deadline and the L2 balance moved by exactly the amount;
+ *   consumed it is before its deadline and the L2 balance moved by exactly the amount; with a
+ *   backstop named by governance (timelock, then the queue), the same desk forces the close of
+ *   a position, included in time and closed against the backstop at the oracle price;
  * - the sequencer is stopped; more forced operations and two deposits are enqueued; `freeze()`
  *   is refused until anvil time passes the oldest item's deadline, then succeeds;
  * - exit proofs are built from the stopped sequencer's op log reopened offline; the API's
@@ -22,7 +24,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Address, type Hex } from "viem";
+import { type Address, type Hex, encodeFunctionData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { exitProverFromL1 } from "../prover/exit.js";
@@ -30,7 +32,7 @@ import { createCrossmarginClient, createVaultClient, type CrossmarginClient, typ
 import { validateConfig } from "../sequencer/config.js";
 import { DEVNET_ORACLE_KEY, devnetGenesis } from "../sequencer/devnet.js";
 import { type Anvil, type DevAccount, startAnvil } from "../sequencer/l1/anvil.js";
-import { contractsOf, deploy, type Deployment, l1Clients, walletFor } from "../sequencer/l1/deploy.js";
+import { contractsOf, deploy, type Deployment, governanceAbi, l1Clients, walletFor } from "../sequencer/l1/deploy.js";
 import { openOfflineProver, stateAtL1Batch } from "../sequencer/l1/proofs.js";
 import { type RunningSequencer, startSequencer } from "../sequencer/service.js";
 import { bytesToHex } from "../sequencer/state/bytes.js";
@@ -179,6 +181,16 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   ];
   await until(async () => (((await l2a.info()).l1NextIndex ?? 0n) >= 6n ? true : null), 30_000, "the six deposits on L2");
   expect((await l2c.account()).balances.slice(0, 2)).toEqual([100_000n * USD + 99n, 10n * WETH + 123_456_789n]);
+
+  // ── governance names alice the backstop (forced closes need one): timelocked, then through the queue ──
+  const backstopCall = encodeFunctionData({ abi: governanceAbi, functionName: "updateStfParam", args: [42, 0, `0x${"00".repeat(32)}`] }); // account 0, u32 little-endian
+  const salt = await k.governance.read.nextSalt();
+  await mined(await k.governance.write.schedule([backstopCall]));
+  await anvil.increaseTime(d.timelockDelay + 1n);
+  await anvil.mine(1);
+  await mined(await k.governance.write.execute([backstopCall, salt]));
+  await until(async () => (((await l2a.info()).l1NextIndex ?? 0n) >= 7n ? true : null), 30_000, "the backstop parameter on L2");
+  expect(s.core.state.params.backstopAccount).toBe(A);
   const oracle = createCrossmarginClient({ url: s.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
   const prices = async (btc: bigint, eth: bigint, wethPrice: bigint) => {
     const r = await oracle.submitOp(
@@ -210,9 +222,9 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   const daveBefore = (await l2d.account()).balances[0]!;
   const forcedAmount = 1_000n * USD + 3n;
   const fw = await dave.forceWithdraw({ account: D, asset: 0, amount: forcedAmount });
-  expect(fw.queueIndex).toBe(6n);
+  expect(fw.queueIndex).toBe(7n);
   expect(fw.deadline).toBe(fw.enqueuedAt + d.params.inclusionDeadline);
-  await until(async () => (((await l2d.info()).l1NextIndex ?? 0n) >= 7n ? true : null), 30_000, "the forced withdrawal on L2");
+  await until(async () => (((await l2d.info()).l1NextIndex ?? 0n) >= 8n ? true : null), 30_000, "the forced withdrawal on L2");
   expect((await l2d.account()).balances[0]).toBe(daveBefore - forcedAmount);
   const daveRecord = s.core.state.withdrawals.findIndex((w) => w.account === D);
   expect(s.core.state.withdrawals[daveRecord]).toMatchObject({ owner: users[3]!.address.toLowerCase(), asset: 0, amount: forcedAmount });
@@ -225,8 +237,20 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   // Included in time: nothing to freeze for.
   await expect(dave.freeze()).rejects.toMatchObject({ errorName: "NotFreezable" });
 
+  // ── dave forces the close of his ETH short: included in time, closed at the oracle price against the backstop ──
+  await prices(61_234n * USD + 567_891n, 2_950n * USD + 123_457n, 3_012n * USD + 345n); // fresh: a stale price refuses the close
+  const daveEth = (await l2d.account()).positions.find((p) => p.market === ETH)!;
+  expect(daveEth.size).toBe(-2_000_000_000n);
+  const fcDave = await dave.forceClose({ account: D, market: ETH });
+  expect(fcDave.queueIndex).toBe(8n);
+  await until(async () => (((await l2d.info()).l1NextIndex ?? 0n) >= 9n ? true : null), 30_000, "the forced close on L2");
+  expect((await l2d.account()).positions.map((p) => p.market)).toEqual([BTC]);
+  expect((await l2a.account()).positions.find((p) => p.market === ETH)).toMatchObject({ size: -2_000_000_000n, entryNotional: -(2_950n * USD + 123_457n) * 20n });
+  const closeIncluded = await until(() => dave.inclusion(fcDave.queueIndex), 30_000, "a batch on L1 consuming the forced close");
+  expect(closeIncluded).toMatchObject({ inTime: true, deadline: fcDave.deadline });
+
   // ── everything posted; past the challenge window bob claims his withdrawal (paid at once) ──
-  let lastL1 = Math.max(await postedThrough(l2a, carolW.seq), included.batch);
+  let lastL1 = Math.max(await postedThrough(l2a, carolW.seq), closeIncluded.batch);
   await anvil.increaseTime(d.params.challengeWindow + 1n);
   await anvil.mine(1);
   expect(await k.rollup.read.isFinalized([BigInt(lastL1)])).toBe(true);
@@ -257,7 +281,7 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   move(erin.address, 0, -(5_000n * USD + 11n));
   const bobLate = await bob.deposit({ asset: 1, amount: 3n * WETH + 1n });
   move(users[1]!.address, 1, -(3n * WETH + 1n));
-  expect([fc.queueIndex, fw2.queueIndex, erinDeposit.queueIndex, bobLate.queueIndex]).toEqual([7n, 8n, 9n, 10n]);
+  expect([fc.queueIndex, fw2.queueIndex, erinDeposit.queueIndex, bobLate.queueIndex]).toEqual([9n, 10n, 11n, 12n]);
   expect(erinDeposit.account).toBe(5);
   // Not yet: the oldest unconsumed item (alice's forced close) is within its deadline and a batch came recently.
   await expect(alice.freeze()).rejects.toMatchObject({ errorName: "NotFreezable" });
@@ -269,7 +293,7 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   await anvil.increaseTime(fc.deadline - head + 1n);
   await anvil.mine(1);
   const frozen = await erinVault.freeze();
-  expect(frozen).toMatchObject({ frozen: true, reason: 1, exitBatch: lastL1, exitQueuePosition: 7n, settled: false });
+  expect(frozen).toMatchObject({ frozen: true, reason: 1, exitBatch: lastL1, exitQueuePosition: 9n, settled: false });
   await expect(erinVault.deposit({ asset: 0, amount: 1n })).rejects.toMatchObject({ errorName: "WrongPhase" });
 
   // ── exit proofs from the stopped sequencer's op log, reopened offline ──
@@ -298,7 +322,7 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   }
   expect(bytesToHex(stateRoot(exitState))).toBe(frozen.exitRoot);
   expect(exitState.accounts).toHaveLength(5);
-  expect(exitState.l1.nextIndex).toBe(7n);
+  expect(exitState.l1.nextIndex).toBe(9n);
   for (const m of [BTC, ETH]) expect(exitState.markets[m]!.oraclePrice).toBe(m === BTC ? 64_500n * USD : 2_951n * USD);
 
   // ── a proof from another state is refused before anything is sent ──
@@ -340,8 +364,8 @@ it("forced withdrawal included before its deadline; sequencer stopped, deadline 
   // ── deposits the exit root never consumed come back in full, at once ──
   const refundable = await erinVault.unconsumedDeposits();
   expect(refundable.map((x) => [x.queueIndex, x.owner.toLowerCase(), x.asset, x.amount])).toEqual([
-    [9n, erin.address.toLowerCase(), 0, 5_000n * USD + 11n],
-    [10n, users[1]!.address.toLowerCase(), 1, 3n * WETH + 1n],
+    [11n, erin.address.toLowerCase(), 0, 5_000n * USD + 11n],
+    [12n, users[1]!.address.toLowerCase(), 1, 3n * WETH + 1n],
   ]);
   for (const x of refundable) {
     await dave.refundDeposit(x);
