@@ -1,18 +1,28 @@
 /**
  * `npm start`: a local devnet in one command. anvil (from the npm package) on a free loopback
  * port, the contracts deployed for the devnet genesis, test tokens minted to anvil's dev
- * accounts, the sequencer in L1 mode (deriver + poster) with a temp or given op log; prints
- * the URLs and the funded accounts and runs until Ctrl-C (SIGINT/SIGTERM: clean stop).
+ * accounts, the sequencer in L1 mode (deriver + poster) with a temp or given op log, and a
+ * verifier (prover/verifier.ts) with its own SQLite file in the devnet's temp dir judging every
+ * batch from L1 alone, its status reported by the sequencer's GET /v1/verifier; prints the
+ * URLs and the funded accounts and runs until Ctrl-C (SIGINT/SIGTERM: clean stop).
+ *
+ * The verifier runs in this process, not as a child: stop() closes everything in one order
+ * (bots, sequencer, verifier, anvil), so the verifier never polls a dying anvil and nothing
+ * is left running if the devnet dies; its status server is the same `serve()` the
+ * `crossmargin-verifier` CLI runs. The devnet's traffic is a few ops a second, so sharing the
+ * event loop costs the sequencer nothing noticeable (a demo batch replays in milliseconds); a
+ * verifier beside a loaded sequencer runs as its own process (the CLI).
  *
  * `npm start -- --demo` adds bots: deposits on L1, an oracle feeder (DEVNET_ORACLE_KEY), two
  * traders, a leveraged account that gets liquidated, and a withdrawal, all through the SDK,
- * so batches land on L1 within seconds. Progress lines go to stdout.
+ * so batches land on L1 within seconds. Progress lines go to stdout, the verifier's verdicts
+ * among them.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Hex, formatUnits } from "viem";
+import { createPublicClient, type Hex, formatUnits, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type CrossmarginClient, createCrossmarginClient } from "../sdk/index.js";
 import { ConfigError, validateConfig } from "./config.js";
@@ -20,6 +30,7 @@ import { DEVNET_ORACLE_KEY, devnetGenesis } from "./devnet.js";
 import { type Anvil, startAnvil } from "./l1/anvil.js";
 import { contractsOf, deploy, type Deployment, l1Clients, walletFor } from "./l1/deploy.js";
 import { type RunningSequencer, startSequencer } from "./service.js";
+import { Verifier } from "../prover/verifier.js";
 
 const USAGE = `usage: npm start [-- options]
 
@@ -38,6 +49,8 @@ const say = (msg: string) => process.stdout.write(`[devnet ${new Date().toISOStr
 
 interface Options {
   demo: boolean;
+  /** The devnet's temp dir (the verifier's file; the op log's unless --db). */
+  dir: string;
   db: string;
   port: number;
   blockMs: number;
@@ -69,8 +82,9 @@ function parseOptions(argv: string[]): Options {
     console.error(`npm start: invalid options\n  ${problems.join("\n  ")}\n\n${USAGE}`);
     process.exit(2);
   }
-  const db = typeof v.db === "string" ? v.db : join(mkdtempSync(join(tmpdir(), "crossmargin-devnet-")), "sequencer.db");
-  return { demo: v.demo === true, db, port, blockMs };
+  const dir = mkdtempSync(join(tmpdir(), "crossmargin-devnet-"));
+  const db = typeof v.db === "string" ? v.db : join(dir, "sequencer.db");
+  return { demo: v.demo === true, dir, db, port, blockMs };
 }
 
 /** Human progress lines from the poster's and deriver's JSON lines (errors always shown). */
@@ -98,6 +112,26 @@ function progress(line: string): void {
   }
 }
 
+/** Human lines from the verifier's JSON events: each verdict, rollbacks and failed rounds. */
+function verifierProgress(line: string): void {
+  const e = JSON.parse(line) as Record<string, unknown>;
+  const short = (h: unknown) => (typeof h === "string" ? `${h.slice(0, 12)}…` : String(h));
+  switch (e.event) {
+    case "verified":
+      say(`verifier: batch ${e.batch} verified (${e.ops} ops replayed from L1, root ${short(e.root)} as posted)`);
+      break;
+    case "dispute":
+      say(`verifier: batch ${e.batch} DISPUTED (${(e.reasons as string[]).join(", ")}): ${e.detail}`);
+      break;
+    case "rollback":
+      say(`verifier: L1 rolled back batches after ${e.keep} (they are judged again)`);
+      break;
+    case "round_error":
+      say(`verifier: round failed, retrying: ${e.error}`);
+      break;
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const genesis = devnetGenesis();
@@ -105,6 +139,7 @@ async function main(): Promise<void> {
   // Own process group: Ctrl-C stops the bots and the sequencer first, then anvil.
   const anvil: Anvil = await startAnvil({ ownProcessGroup: true });
   let seq: RunningSequencer | null = null;
+  let verifier: Verifier | null = null;
   let ticker: ReturnType<typeof setInterval> | null = null;
   const bots: Bots = { running: true, tasks: [] };
   let stopping = false;
@@ -116,6 +151,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(bots.tasks);
     if (ticker) clearInterval(ticker);
     await seq?.close();
+    await verifier?.close();
     await anvil.stop();
     say("stopped");
     process.exit(0);
@@ -135,6 +171,21 @@ async function main(): Promise<void> {
         await d.clients.public.waitForTransactionReceipt({ hash: h, pollingInterval: 50 });
       }
     }
+    // The verifier reads L1 through its own client, as `crossmargin-verifier` would.
+    verifier = new Verifier({
+      client: createPublicClient({ transport: http(anvil.url, { retryCount: 2 }), cacheTime: 0 }),
+      rollup: d.rollup,
+      fromBlock: d.fromBlock,
+      genesis,
+      db: join(o.dir, "verifier.db"),
+      confirmations: 1,
+      pollMs: 500,
+      progress: false,
+      logLine: verifierProgress,
+    });
+    await verifier.init();
+    const verifierUrl = `http://127.0.0.1:${await verifier.serve(0, "127.0.0.1")}`;
+    verifier.start();
     let cfg;
     try {
       cfg = validateConfig(
@@ -144,6 +195,7 @@ async function main(): Promise<void> {
           chainId: BigInt(anvil.chainId),
           rollup: d.rollup,
           l1: { rpcUrl: anvil.url, fromBlock: d.fromBlock, sequencerKey: sequencer!.privateKey, confirmations: 1, postConfirmations: 2, pollMs: 200 },
+          verifierUrl,
         },
         genesis,
       );
@@ -164,8 +216,11 @@ async function main(): Promise<void> {
       "",
       "Crossmargin devnet is up",
       `  API        ${seq.url}          (GET /v1/info, docs/api.md; the SDK: createCrossmarginClient({ url }))`,
+      `  Metrics    ${seq.url}/metrics   (Prometheus; the verifier's at ${verifierUrl}/metrics)`,
+      `  Verifier   ${verifierUrl}/status   (GET /batches/<n>: one verdict; summary: ${seq.url}/v1/verifier)`,
       `  L1 RPC     ${anvil.url}   chain id ${anvil.chainId}`,
       `  op log     ${o.db}`,
+      `  verifier   ${join(o.dir, "verifier.db")}`,
       `  Rollup     ${d.rollup}`,
       `  Vault      ${d.vault}`,
       `  Governance ${d.governance}`,
@@ -185,6 +240,7 @@ async function main(): Promise<void> {
     console.error(`npm start: ${(e as Error).message}`);
     if (ticker) clearInterval(ticker);
     await seq?.close().catch(() => {});
+    await verifier?.close().catch(() => {});
     await anvil.stop();
     process.exit(1);
   }
