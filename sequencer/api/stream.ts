@@ -7,7 +7,7 @@
 import type { WebSocket } from "ws";
 import { z } from "zod";
 import type { Record_, SequencerCore } from "../core/sequencer.js";
-import { ERRORS } from "./errors.js";
+import { ERRORS, type ErrorCode } from "./errors.js";
 import { zodError } from "./ingress.js";
 import { toJson } from "./schema.js";
 
@@ -25,6 +25,23 @@ const SubscribeSchema = z
     fromSeq: z.union([z.string().regex(/^[0-9]+$/), z.number().int().min(0)]).optional(),
   })
   .strict();
+type Subscribe = z.output<typeof SubscribeSchema>;
+
+/**
+ * A client's stream message, checked: the subscription, or the error to send back. The
+ * gateway (sequencer/gateway/) runs the same check before anything reaches the sequencer.
+ */
+export function parseSubscribe(data: string): { ok: true; msg: Subscribe } | { ok: false; error: { code: ErrorCode; message: string; field?: string } } {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    return { ok: false, error: { code: "MALFORMED_JSON", message: ERRORS.MALFORMED_JSON.message } };
+  }
+  const r = SubscribeSchema.safeParse(msg);
+  if (!r.success) return { ok: false, error: zodError(r.error, "").body() };
+  return { ok: true, msg: r.data };
+}
 
 interface Client {
   ws: WebSocket;
@@ -142,23 +159,14 @@ export class StreamHub {
   attach(ws: WebSocket): void {
     let client: Client | null = null;
     ws.on("message", (data) => {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(String(data));
-      } catch {
-        return this.error(ws, "MALFORMED_JSON", ERRORS.MALFORMED_JSON.message);
-      }
-      const r = SubscribeSchema.safeParse(msg);
-      if (!r.success) {
-        const e = zodError(r.error, "");
-        return this.error(ws, e.code, e.message, e.field);
-      }
+      const r = parseSubscribe(String(data));
+      if (!r.ok) return this.error(ws, r.error.code, r.error.message, r.error.field);
       if (client) this.clients.delete(client);
-      const from = r.data.fromSeq === undefined ? undefined : Number(r.data.fromSeq);
+      const from = r.msg.fromSeq === undefined ? undefined : Number(r.msg.fromSeq);
       if (from !== undefined && from <= this.published && from < this.oldest) {
         return this.error(ws, "RESUME_TOO_OLD", `the stream holds seq ${this.oldest}..${this.published}; ${from} is older`);
       }
-      client = { ws, channels: r.data.channels, sentTo: from === undefined ? this.published : from - 1 };
+      client = { ws, channels: r.msg.channels, sentTo: from === undefined ? this.published : from - 1 };
       ws.send(JSON.stringify({ subscribed: toJson({ channels: client.channels, fromSeq: client.sentTo + 1, head: this.published }) }));
       // Book channels start from a full snapshot; the others replay what the client missed.
       for (const ch of client.channels) if (ch.type === "book") this.sendBook(client, ch);
