@@ -25,7 +25,8 @@ export const USAGE = `usage: crossmargin-verifier --rpc <url> --rollup <addr> --
   --confirmations <n>     read batches this many blocks deep (1 = latest; default 1)
   --poll-ms <n>           pause between rounds (default 2000)
   --signature-workers <n> worker threads for signature recovery (0: inline; default 0)
-  --status-port <n>       serve GET /status (JSON) on 127.0.0.1:<n> (0: a free port; default: off)
+  --status-port <n>       serve GET /status (JSON), /batches/<n> (one verdict) and /metrics (Prometheus)
+                          on 127.0.0.1:<n> (0: a free port; default: off); a sequencer's --verifier-url
   --once                  catch up, print the status as JSON and exit (exit code 3 if any batch is disputed)
   --redis-url <url>       distributed mode: answer the verify jobs queued in this Redis (redis://127.0.0.1:<port>)
                           with verdicts, instead of following L1 on a timer
@@ -182,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
     await v.init();
     if (o.statusPort !== null) {
       const port = await v.serve(o.statusPort, "127.0.0.1");
-      process.stderr.write(`crossmargin-verifier: status on http://127.0.0.1:${port}/status\n`);
+      process.stderr.write(`crossmargin-verifier: status on http://127.0.0.1:${port}/status, metrics on http://127.0.0.1:${port}/metrics\n`);
     }
   } catch (e) {
     process.stderr.write(`crossmargin-verifier: ${(e as Error).message}\n`);

@@ -14,9 +14,9 @@ function run(args: string[]) {
 
 describe("crossmargin sequencer (CLI)", () => {
   it("reports every bad value with its option and exits 2", () => {
-    const r = run(["sequencer", "--port", "abc", "--host", "10.0.0.1", "--rate-limit=-1", "--synchronous", "MAYBE", "--chain-id", "x1", "--batch-interval-ms", "1"]);
+    const r = run(["sequencer", "--port", "abc", "--host", "10.0.0.1", "--rate-limit=-1", "--synchronous", "MAYBE", "--chain-id", "x1", "--batch-interval-ms", "1", "--verifier-url", "http://10.0.0.1:9000"]);
     expect(r.status).toBe(2);
-    for (const expected of ["--port: \"abc\" is not a number", "--db: required", "--host: only loopback", "--rate-limit:", "--synchronous:", "--chain-id:", "--batch-interval-ms:"]) {
+    for (const expected of ["--port: \"abc\" is not a number", "--db: required", "--host: only loopback", "--rate-limit:", "--synchronous:", "--chain-id:", "--batch-interval-ms:", "--verifier-url: an http URL on a loopback host"]) {
       expect(r.stderr).toContain(expected);
     }
   });
