@@ -45,7 +45,8 @@ L1 mode (all of these need --l1-rpc; --chain-id and --rollup must match the depl
   In L1 mode the Rollup's governed batchInterval and maxBatchSize drive sealing.
 
 Other commands:
-  crossmargin post-worker --help   distributed mode's batch poster (a separate process)`;
+  crossmargin post-worker --help   distributed mode's batch poster (a separate process)
+  crossmargin gateway --help       a stateless HTTP/WebSocket front of the sequencer (run several)`;
 
 const INT_OPTIONS = ["port", "batchIntervalMs", "batchMaxOps", "batchMaxBytes", "snapshotEveryOps", "maxBodyBytes", "rateBurst", "signatureWorkers", "streamBuffer"] as const;
 const L1_OPTIONS = ["l1-rpc", "l1-sequencer-key", "l1-from-block", "l1-confirmations", "l1-post-confirmations", "l1-poll-ms"] as const;
@@ -55,6 +56,10 @@ export async function main(argv: string[]): Promise<void> {
   if (command === "post-worker") {
     const { postWorkerMain } = await import("./distributed/cli.js");
     return postWorkerMain(rest);
+  }
+  if (command === "gateway") {
+    const { gatewayMain } = await import("./gateway/cli.js");
+    return gatewayMain(rest);
   }
   if (command !== "sequencer") {
     console.error(command === undefined || command === "--help" ? USAGE : `unknown command "${command}"\n\n${USAGE}`);
