@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {DisputeGame} from "./DisputeGame.sol";
+import {IOneStepProver} from "./IOneStepProver.sol";
 import {Rollup} from "./Rollup.sol";
 import {Vault} from "./Vault.sol";
 import {L1Inputs} from "./lib/L1Inputs.sol";
@@ -225,6 +227,14 @@ contract Governance {
         return Bound(7 days, 90 days, 7 days); // ExitWindow
     }
 
+    /// @notice Bounds and maximum step of each dispute game parameter (seconds or wei).
+    /// @param p The parameter.
+    function disputeBounds(DisputeGame.Param p) public pure returns (Bound memory) {
+        if (p == DisputeGame.Param.ClockDuration) return Bound(10 minutes, 7 days, 1 days);
+        if (p == DisputeGame.Param.ResolutionGrace) return Bound(10 minutes, 1 days, 6 hours);
+        return Bound(0.01 ether, 1_000 ether, 10 ether); // ChallengerBond
+    }
+
     /// @notice Bounds and maximum step of the timelock delay.
     function delayBounds() public pure returns (Bound memory) {
         return Bound(1 hours, 30 days, 2 days);
@@ -266,7 +276,28 @@ contract Governance {
     function setL1Param(Rollup.Param p, uint256 value) external onlySelf {
         _check(_current(p), value, bounds(p));
         if (p == Rollup.Param.ChallengeWindow && value > delay) revert DelayBelowChallengeWindow(delay, value);
+        // INVARIANT: every dispute game still ends before its batch is final (the game refuses
+        // a window that its clocks do not fit in, or a shrink while games run).
+        address game = rollup.disputeGame();
+        if (p == Rollup.Param.ChallengeWindow && game.code.length != 0) {
+            DisputeGame(payable(game)).checkChallengeWindow(value);
+        }
         rollup.setParam(p, value);
+    }
+
+    /// @notice Sets a dispute game parameter (the game checks it still fits the window).
+    /// @param p The parameter.
+    /// @param value The new value.
+    function setDisputeParam(DisputeGame.Param p, uint256 value) external onlySelf {
+        DisputeGame game = DisputeGame(payable(rollup.disputeGame()));
+        _check(game.paramValue(p), value, disputeBounds(p));
+        game.setParam(p, value);
+    }
+
+    /// @notice Sets the dispute game's one-step prover (a new STF version is a new prover).
+    /// @param prover The prover.
+    function setOneStepProver(address prover) external onlySelf {
+        DisputeGame(payable(rollup.disputeGame())).setProver(IOneStepProver(prover));
     }
 
     /// @notice Sets the timelock delay (never below the challenge window).
