@@ -838,6 +838,11 @@ contract DisputeGameTest is Setup {
         }
         assertEq(t.moves, 14, "log2 rounds");
         uint256 loadGas = _measure(challenger, abi.encodeCall(DisputeGame.loadOp, (id, h, data)), true, t);
+        assertLt(
+            loadGas + 21_000 + _calldataGas(abi.encodeCall(DisputeGame.loadOp, (id, h, data))),
+            16_777_216,
+            "loadOp fits one transaction under EIP-7825's cap"
+        );
         DisputeGame.Game memory end = dg.game(id);
         bytes memory op = BatchCodec.opAt(BatchCodec.decode(data), end.lo);
         uint256 stepGas = _measure(challenger, abi.encodeCall(DisputeGame.step, (id, op, abi.encode(end.loRoot))), true, t);
