@@ -40,6 +40,7 @@ import {
   type ModifyResult,
   type Receipt,
   type ExitProof,
+  type VerifierReport,
   type WithdrawalProof,
   ShapeError,
   obj,
@@ -56,6 +57,7 @@ import {
   parseMarkets,
   parseModify,
   parseReceipt,
+  parseVerifierReport,
   parseWithdrawalProof,
 } from "./types.js";
 
@@ -297,6 +299,8 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
       return get(`/v1/accounts/${account}/exit-proof${batch === undefined ? "" : `?batch=${batch}`}`, parseExitProof);
     },
     openApi: (): Promise<unknown> => get("/v1/openapi.json", (j) => j),
+    /** The verifier's judgement as the sequencer reports it (`--verifier-url`); throws VERIFIER_NOT_CONFIGURED / _UNREACHABLE / _BAD_RESPONSE. */
+    verifier: (): Promise<VerifierReport> => get("/v1/verifier", parseVerifierReport),
     /** Dev mode only (`--dev-deposits`): credits `amount` of `asset` to `owner` (default: this key's address). */
     devDeposit: (p: { asset: number; amount: IntLike; owner?: Hex }): Promise<DevDepositResult> =>
       post("/v1/dev/deposit", { owner: (p.owner ?? signer.address).toLowerCase(), asset: p.asset, amount: toBigInt(p.amount, "amount") }, parseDevDeposit),

@@ -612,3 +612,69 @@ export function parseBatches(v: unknown): Batch[] {
   if (!Array.isArray(v)) throw new ShapeError("", "an array of batches", v);
   return v.map((x, i) => parseBatch(x, `[${i}]`));
 }
+
+/** `GET /v1/verifier`: the judgement of the verifier beside the sequencer (docs/api.md). Batches are L1 batch indexes. */
+export interface VerifierReport {
+  /** The verifier's status server the sequencer asked. */
+  url: string;
+  state: "idle" | "catching_up" | "following" | "stopped";
+  /** The newest verified batch: the verifier's replayed root, and the sequencer's sealed root (null: not in its op log). */
+  lastVerified: { batch: number; root: Hex | null; txHash: Hex; l1Block: bigint; sequencerRoot: Hex | null; agrees: boolean | null } | null;
+  verifiedThrough: number;
+  lastBatch: number;
+  verified: number;
+  disputed: number;
+  /** At most 20, oldest first, with the verifier's reasons (docs/verifier.md). */
+  disputes: { batch: number; reasons: string[]; detail: string | null; headerRoot: Hex; derivedRoot: Hex | null; txHash: Hex; l1Block: bigint }[];
+  lag: { l1Batches: number; l1Blocks: number | null; sealedBatches: number; sinceRoundMs: number | null };
+  l1Block: bigint | null;
+  rollbacks: number;
+  lastError: string | null;
+}
+
+function orNull<T>(o: J, k: string, p: string, f: (o: J, k: string, p: string) => T): T | null {
+  if (!(k in o)) throw new ShapeError(at(p, k), "a value or null", undefined);
+  return o[k] === null ? null : f(o, k, p);
+}
+function text(o: J, k: string, p: string): string {
+  const v = o[k];
+  if (typeof v !== "string") throw new ShapeError(at(p, k), "a string", v);
+  return v;
+}
+
+export function parseVerifierReport(v: unknown): VerifierReport {
+  const o = obj(v, "");
+  const lag = obj(o.lag, "lag");
+  return {
+    url: text(o, "url", ""),
+    state: oneOf(o, "state", "", ["idle", "catching_up", "following", "stopped"] as const),
+    lastVerified: orNull(o, "lastVerified", "", (o, k, p) => {
+      const x = obj(o[k], at(p, k));
+      const q = at(p, k);
+      return { batch: num(x, "batch", q), root: orNull(x, "root", q, hex), txHash: hex(x, "txHash", q), l1Block: big(x, "l1Block", q), sequencerRoot: orNull(x, "sequencerRoot", q, hex), agrees: orNull(x, "agrees", q, bool) };
+    }),
+    verifiedThrough: num(o, "verifiedThrough", ""),
+    lastBatch: num(o, "lastBatch", ""),
+    verified: num(o, "verified", ""),
+    disputed: num(o, "disputed", ""),
+    disputes: arr(o, "disputes", "", (d, p) => {
+      const x = obj(d, p);
+      return {
+        batch: num(x, "batch", p),
+        reasons: arr(x, "reasons", p, (r, rp) => {
+          if (typeof r !== "string") throw new ShapeError(rp, "a dispute reason", r);
+          return r;
+        }),
+        detail: orNull(x, "detail", p, text),
+        headerRoot: hex(x, "headerRoot", p),
+        derivedRoot: orNull(x, "derivedRoot", p, hex),
+        txHash: hex(x, "txHash", p),
+        l1Block: big(x, "l1Block", p),
+      };
+    }),
+    lag: { l1Batches: num(lag, "l1Batches", "lag"), l1Blocks: orNull(lag, "l1Blocks", "lag", num), sealedBatches: num(lag, "sealedBatches", "lag"), sinceRoundMs: orNull(lag, "sinceRoundMs", "lag", num) },
+    l1Block: orNull(o, "l1Block", "", big),
+    rollbacks: num(o, "rollbacks", ""),
+    lastError: orNull(o, "lastError", "", text),
+  };
+}

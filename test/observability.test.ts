@@ -5,7 +5,9 @@
  * judgement with its root checked against the sequencer's), the sequencer's /metrics (ops,
  * sealed batches, the poster's outcomes, derivation) and the verifier's /metrics.
  */
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createCrossmarginClient } from "../sdk/index.js";
 import { validateConfig } from "../sequencer/config.js";
 import { depositOnL1, type Chain, GENESIS, setupChain, tmpDb, until } from "../sequencer/l1/test/helpers.js";
 import { type RunningSequencer, startSequencer } from "../sequencer/service.js";
@@ -86,6 +88,11 @@ it("GET /v1/verifier and both /metrics report exactly the deposits, transfers an
     lag: { l1Batches: 0, sealedBatches: 0 },
     lastError: null,
   });
+  // The SDK's typed view of the same answer.
+  const report = await createCrossmarginClient({ url: s.url, account: privateKeyToAccount(alice.privateKey) }).verifier();
+  expect(report.lastVerified).toEqual({ batch: sealed, root, sequencerRoot: root, agrees: true, txHash: v.lastVerified.txHash, l1Block: BigInt(v.lastVerified.l1Block) });
+  expect(report.disputes).toEqual([]);
+  expect(report.l1Block).toBe(BigInt(v.l1Block));
 
   const m = await scrape(`${s.url}/metrics`);
   expect(metric(m, "crossmargin_ops_accepted_total", { type: "Transfer" })).toBe(3);

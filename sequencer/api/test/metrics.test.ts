@@ -8,7 +8,9 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CrossmarginApiError, ShapeError, createCrossmarginClient, parseVerifierReport } from "../../../sdk/index.js";
 import WebSocket from "ws";
 import { metric, scrape } from "../../../test/prometheus.js";
 import { ConfigError, validateConfig } from "../../config.js";
@@ -200,10 +202,14 @@ function statusFor(s: RunningSequencer, over: Record<string, unknown> = {}) {
 }
 
 describe("GET /v1/verifier", () => {
-  it("VERIFIER_NOT_CONFIGURED without --verifier-url", async () => {
+  it("VERIFIER_NOT_CONFIGURED without --verifier-url (the SDK throws it typed)", async () => {
     const r = await get(seq.url, "/v1/verifier");
     expect(r.status).toBe(404);
     expect(r.json.code).toBe("VERIFIER_NOT_CONFIGURED");
+    const sdk = createCrossmarginClient({ url: seq.url, account: privateKeyToAccount(alice.key) });
+    const e = await sdk.verifier().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CrossmarginApiError);
+    expect(e).toMatchObject({ code: "VERIFIER_NOT_CONFIGURED", status: 404 });
   });
 
   it("VERIFIER_UNREACHABLE when nothing answers", async () => {
@@ -266,10 +272,17 @@ describe("GET /v1/verifier", () => {
       Object.assign(answer, { body: () => JSON.stringify(statusFor(s, { lastVerified: { ...statusFor(s).lastVerified, derivedRoot: other } })) });
       r = await get(s.url, "/v1/verifier");
       expect(r.json.lastVerified).toMatchObject({ root: other, sequencerRoot: root, agrees: false });
+      // The SDK parses the answer and names a field out of shape.
+      const report = await createCrossmarginClient({ url: s.url, account: privateKeyToAccount(alice.key) }).verifier();
+      expect(report.lastVerified).toMatchObject({ batch: 1, root: other, agrees: false, l1Block: 12n });
+      expect(report.disputes[0]).toMatchObject({ batch: 2, reasons: ["root_mismatch"], l1Block: 12n });
+      expect(() => parseVerifierReport({ ...r.json, lag: { ...r.json.lag, l1Batches: "1" } })).toThrow(ShapeError);
+      expect(() => parseVerifierReport({ ...r.json, lag: { ...r.json.lag, l1Batches: "1" } })).toThrow(/lag\.l1Batches/);
+      expect(() => parseVerifierReport({ ...r.json, lastVerified: undefined })).toThrow(/lastVerified/);
       // The route's requests and error codes are in the metrics too.
       const m = await scrape(`${s.url}/metrics`);
       expect(metric(m, "crossmargin_api_errors_total", { code: "VERIFIER_BAD_RESPONSE" })).toBe(4);
-      expect(metric(m, "crossmargin_api_request_duration_seconds_count", { route: "/v1/verifier", status: "200" })).toBe(2);
+      expect(metric(m, "crossmargin_api_request_duration_seconds_count", { route: "/v1/verifier", status: "200" })).toBe(3); // two direct, one through the SDK
     } finally {
       await s.close();
       fake.server.close();
