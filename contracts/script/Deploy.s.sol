@@ -2,7 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {Vm} from "../test/lib/Vm.sol";
+import {DisputeGame} from "../src/DisputeGame.sol";
 import {Governance} from "../src/Governance.sol";
+import {IOneStepProver} from "../src/IOneStepProver.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {Vault} from "../src/Vault.sol";
 import {MockERC20} from "../src/test/MockERC20.sol";
@@ -12,8 +14,9 @@ import {MockERC20} from "../src/test/MockERC20.sol";
 ///         below (local devnet) and by every forge test (`contracts/test/lib/Setup.sol`).
 /// @dev Order: Governance (owner, delay, genesis STF values) -> Rollup (governance, sequencer,
 ///      genesis root, parameters) -> Vault (rollup, governance, tokens) -> `rollup.initVault`
-///      -> `governance.init` (which checks delay >= challenge window). The deployer must make
-///      the last two calls, so this runs in the deploying account's context.
+///      -> `governance.init` (which checks delay >= challenge window) -> DisputeGame (rollup,
+///      governance, no prover yet, clocks scaled to the window) -> `governance.initDisputeGame`.
+///      The deployer must make the `init*` calls, so this runs in the deploying account's context.
 abstract contract DeployBase {
     /// @notice What to deploy.
     struct Config {
@@ -32,6 +35,7 @@ abstract contract DeployBase {
         Governance governance;
         Rollup rollup;
         Vault vault;
+        DisputeGame disputeGame;
     }
 
     /// @notice Deploys and wires the contracts.
@@ -41,6 +45,23 @@ abstract contract DeployBase {
         d.vault = new Vault(d.rollup, address(d.governance), c.tokens);
         d.rollup.initVault(address(d.vault));
         d.governance.init(d.rollup, d.vault);
+        // No one-step prover yet (issue 7's next slice): data faults are provable, root games
+        // open once governance sets a prover.
+        d.disputeGame = new DisputeGame(
+            d.rollup, address(d.governance), IOneStepProver(address(0)), _disputeParams(c.params.challengeWindow)
+        );
+        d.governance.initDisputeGame(d.disputeGame);
+    }
+
+    /// @notice Dispute game parameters for a challenge window: each party's clock a sixth of it,
+    ///         the grace a 24th (4 h and 1 h for 1 day), so a game spans 3/8 of the window and
+    ///         may be opened during its first 5/8 (docs/fault-proofs.md §3); bond 0.1 ETH.
+    function _disputeParams(uint64 challengeWindow) internal pure returns (DisputeGame.InitParams memory) {
+        return DisputeGame.InitParams({
+            clockDuration: challengeWindow / 6,
+            resolutionGrace: challengeWindow / 24,
+            challengerBond: 0.1 ether
+        });
     }
 
     /// @notice Default L1 parameters: 1 s batches of up to 10,000 ops, a 1-day challenge window,

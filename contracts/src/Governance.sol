@@ -170,6 +170,19 @@ contract Governance {
         if (delay < rollup_.challengeWindow()) revert DelayBelowChallengeWindow(delay, rollup_.challengeWindow());
     }
 
+    /// @notice Appoints the first dispute game at deployment (later ones: `setDisputeGame`,
+    ///         timelocked). Deployer, once, only while the rollup has none and after `init`.
+    /// @param game The dispute game, built for this rollup and this governance.
+    function initDisputeGame(DisputeGame game) external {
+        if (msg.sender != _deployer || address(rollup) == address(0) || rollup.disputeGame() != address(0)) {
+            revert AlreadyInitialized();
+        }
+        if (address(game.rollup()) != address(rollup) || game.governance() != address(this)) {
+            revert AlreadyInitialized();
+        }
+        rollup.setDisputeGame(address(game));
+    }
+
     // ================================================================ timelock
 
     /// @notice Schedules `call` (an ABI-encoded call to one of this contract's setters).

@@ -697,6 +697,35 @@ contract DisputeGameTest is Setup {
 
     // ================================================================ governance
 
+    function test_deploy_wiresDisputeGameWithoutProver() public {
+        address[] memory tokens = new address[](2);
+        tokens[0] = address(usdc);
+        tokens[1] = address(weth);
+        Deployment memory d = _deploy(
+            Config({
+                owner: owner,
+                sequencer: sequencer,
+                genesisRoot: GENESIS,
+                timelockDelay: DELAY,
+                params: _defaultParams(),
+                tokens: tokens,
+                genesis: _testGenesis()
+            })
+        );
+        assertEq(d.rollup.disputeGame(), address(d.disputeGame), "wired");
+        assertEq(address(d.disputeGame.rollup()), address(d.rollup), "rollup");
+        assertEq(d.disputeGame.governance(), address(d.governance), "governance");
+        assertEq(address(d.disputeGame.prover()), address(0), "no prover yet");
+        assertEq(uint256(d.disputeGame.clockDuration()), 4 hours, "clock: window / 6");
+        assertEq(uint256(d.disputeGame.resolutionGrace()), 1 hours, "grace: window / 24");
+        assertEq(uint256(d.disputeGame.challengerBond()), 0.1 ether, "bond");
+        vm.expectRevert(Governance.AlreadyInitialized.selector);
+        d.governance.initDisputeGame(d.disputeGame);
+        vm.prank(owner);
+        vm.expectRevert(Governance.AlreadyInitialized.selector);
+        governance.initDisputeGame(d.disputeGame);
+    }
+
     function test_governance_params() public {
         _timelock(abi.encodeCall(Governance.setDisputeParam, (DisputeGame.Param.ClockDuration, 5 hours)));
         assertEq(uint256(dg.clockDuration()), 5 hours, "clock set");

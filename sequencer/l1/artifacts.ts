@@ -20,6 +20,7 @@ export const CONTRACT_SOURCES = {
   Rollup: "contracts/src/Rollup.sol",
   Vault: "contracts/src/Vault.sol",
   Governance: "contracts/src/Governance.sol",
+  DisputeGame: "contracts/src/DisputeGame.sol",
   MockERC20: "contracts/src/test/MockERC20.sol",
   // The on-chain-only peer measured by bench/peers (not deployed by the devnet).
   MiniMargin: "contracts/src/test/MiniMargin.sol",

@@ -9,6 +9,8 @@
  *   → Rollup(governance, sequencer, stateRoot(createGenesisState(genesis)), params)
  *   → Vault(rollup, governance, tokens)
  *   → rollup.initVault(vault) → governance.init(rollup, vault)      (deployer, as in the script)
+ *   → DisputeGame(rollup, governance, no prover, disputeParams(challengeWindow))
+ *   → governance.initDisputeGame(game)                                 (deployer, as in the script)
  *   → rollup.postBond{value: bond}()                                  (sequencer; not in the script)
  *
  * Parameters chosen here (the script has no equivalent):
@@ -35,12 +37,13 @@ import {
   defineChain,
   getContract,
   http,
+  zeroAddress,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { bytesToHex } from "../state/bytes.js";
 import { createGenesisState, stateRoot } from "../state/index.js";
 import { type GenesisConfig, RISK_DEFAULTS } from "../state/genesis.js";
-import { governanceAbi, mockErc20Abi, rollupAbi, vaultAbi } from "./abi.js";
+import { disputeGameAbi, governanceAbi, mockErc20Abi, rollupAbi, vaultAbi } from "./abi.js";
 import { type ContractName, loadArtifact } from "./artifacts.js";
 
 /** `Rollup.InitParams`. */
@@ -69,6 +72,21 @@ export const DEFAULT_PARAMS: Readonly<RollupParams> = Object.freeze({
 
 /** Deploy.s.sol's timelock delay (2 days; must be ≥ the challenge window). */
 export const DEFAULT_TIMELOCK_DELAY = 2n * 86_400n;
+
+/** `DisputeGame.InitParams`. */
+export interface DisputeParams {
+  clockDuration: bigint;
+  resolutionGrace: bigint;
+  challengerBond: bigint;
+}
+
+/**
+ * `DeployBase._disputeParams` of Deploy.s.sol: each party's clock a sixth of the challenge
+ * window, the grace a 24th, a 0.1 ETH challenger bond (docs/fault-proofs.md §3).
+ */
+export function disputeParams(challengeWindow: bigint): DisputeParams {
+  return { clockDuration: challengeWindow / 6n, resolutionGrace: challengeWindow / 24n, challengerBond: 10n ** 17n };
+}
 
 /** Governance's margin tiers per market. */
 const MARGIN_TIERS = 4;
@@ -198,6 +216,8 @@ export interface Deployment {
   governance: Address;
   rollup: Address;
   vault: Address;
+  /** The dispute game (no one-step prover yet: data faults only until governance sets one). */
+  disputeGame: Address;
   /** Token of asset 0, 1, … */
   tokens: Address[];
   owner: Address;
@@ -260,6 +280,8 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
   const vault = await create("Vault", [rollup, governance, tokens]);
   await mined(await deployer.writeContract({ address: rollup, abi: rollupAbi, functionName: "initVault", args: [vault] }), "rollup.initVault");
   await mined(await deployer.writeContract({ address: governance, abi: governanceAbi, functionName: "init", args: [rollup, vault] }), "governance.init");
+  const disputeGame = await create("DisputeGame", [rollup, governance, zeroAddress, disputeParams(params.challengeWindow)]);
+  await mined(await deployer.writeContract({ address: governance, abi: governanceAbi, functionName: "initDisputeGame", args: [disputeGame] }), "governance.initDisputeGame");
   const bond = o.bond ?? params.sequencerBond;
   if (bond > 0n) {
     await mined(await clients.sequencer.writeContract({ address: rollup, abi: rollupAbi, functionName: "postBond", value: bond }), "rollup.postBond");
@@ -267,21 +289,23 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
 
   // What Deploy.s.sol's wiring guarantees, read back: a mismatch here is a deployment bug.
   const c = contractsOf({ rollup, vault, governance, tokens, clients });
-  const [g0, vaultOf, assetCount, seq, bonded] = await Promise.all([
+  const [g0, vaultOf, assetCount, seq, bonded, gameOf] = await Promise.all([
     c.rollup.read.batch([0n]),
     c.rollup.read.vault(),
     c.vault.read.assetCount(),
     c.rollup.read.sequencer(),
     c.rollup.read.bondOf([sequencer]),
+    c.rollup.read.disputeGame(),
   ]);
   if (g0.stateRoot !== genesisRoot) throw new Error(`deploy: batch 0 root ${g0.stateRoot} != genesis root ${genesisRoot}`);
   if (vaultOf.toLowerCase() !== vault.toLowerCase()) throw new Error("deploy: rollup.vault not wired");
   if (assetCount !== BigInt(tokens.length)) throw new Error("deploy: vault asset count");
   if (seq.toLowerCase() !== sequencer.toLowerCase()) throw new Error("deploy: rollup.sequencer");
   if (bonded < bond) throw new Error("deploy: bond not posted");
+  if (gameOf.toLowerCase() !== disputeGame.toLowerCase()) throw new Error("deploy: rollup.disputeGame not wired");
 
   const rpcUrl = clients.chain.rpcUrls.default.http[0]!;
-  return { chainId, rpcUrl, fromBlock, toBlock, governance, rollup, vault, tokens, owner, sequencer, genesisRoot, params, timelockDelay, clients };
+  return { chainId, rpcUrl, fromBlock, toBlock, governance, rollup, vault, disputeGame, tokens, owner, sequencer, genesisRoot, params, timelockDelay, clients };
 }
 
-export { rollupAbi, vaultAbi, governanceAbi, mockErc20Abi };
+export { rollupAbi, vaultAbi, governanceAbi, mockErc20Abi, disputeGameAbi };

@@ -10,7 +10,8 @@ import { createGenesisState, stateRoot } from "../../state/index.js";
 import { RISK_DEFAULTS } from "../../state/genesis.js";
 import { ABI_PATH, renderAbis } from "../gen-abi.js";
 import { type Anvil, startAnvil } from "../anvil.js";
-import { DEFAULT_PARAMS, DEFAULT_TIMELOCK_DELAY, contractsOf, deploy, l1Clients } from "../deploy.js";
+import { getContract, zeroAddress } from "viem";
+import { DEFAULT_PARAMS, DEFAULT_TIMELOCK_DELAY, contractsOf, deploy, disputeGameAbi, disputeParams, l1Clients } from "../deploy.js";
 import { type Chain, GENESIS, openTestCore, setupChain, tmpDb } from "./helpers.js";
 
 describe("anvil", () => {
@@ -103,6 +104,16 @@ describe("deploy", () => {
     expect((await k.governance.read.vault()).toLowerCase()).toBe(c.d.vault.toLowerCase());
     expect((await k.governance.read.owner()).toLowerCase()).toBe(c.anvil.accounts[0]!.address.toLowerCase());
     expect(await k.governance.read.delay()).toBe(DEFAULT_TIMELOCK_DELAY);
+    // The dispute game, appointed at deployment (no one-step prover yet), clocks scaled to the window.
+    expect((await k.rollup.read.disputeGame()).toLowerCase()).toBe(c.d.disputeGame.toLowerCase());
+    const game = getContract({ address: c.d.disputeGame, abi: disputeGameAbi, client: c.d.clients.public });
+    expect((await game.read.rollup()).toLowerCase()).toBe(c.d.rollup.toLowerCase());
+    expect((await game.read.governance()).toLowerCase()).toBe(c.d.governance.toLowerCase());
+    expect(await game.read.prover()).toBe(zeroAddress);
+    const dp = disputeParams(DEFAULT_PARAMS.challengeWindow);
+    expect(await game.read.clockDuration()).toBe(dp.clockDuration);
+    expect(await game.read.resolutionGrace()).toBe(dp.resolutionGrace);
+    expect(await game.read.challengerBond()).toBe(dp.challengerBond);
 
     const p = DEFAULT_PARAMS;
     expect(await k.rollup.read.batchInterval()).toBe(p.batchInterval);
