@@ -40,6 +40,7 @@ import {
   type ModifyResult,
   type Receipt,
   type ExitProof,
+  type Reserves,
   type VerifierReport,
   type WithdrawalProof,
   ShapeError,
@@ -57,6 +58,7 @@ import {
   parseMarkets,
   parseModify,
   parseReceipt,
+  parseReserves,
   parseVerifierReport,
   parseWithdrawalProof,
 } from "./types.js";
@@ -297,6 +299,14 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
       if (!Number.isSafeInteger(account) || account < 0) throw new Error(`exitProof: account must be a non-negative integer, got ${account}`);
       if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 0)) throw new Error(`exitProof: batch must be an L1 batch index >= 0, got ${batch}`);
       return get(`/v1/accounts/${account}/exit-proof${batch === undefined ? "" : `?batch=${batch}`}`, parseExitProof);
+    },
+    /**
+     * Proof of reserves at L1 batch `batch` (default: the latest final one): check it against
+     * L1 with `verifyReserves` (sdk/verify.ts), and your own record with `verifyMyAccount`.
+     */
+    reserves: (batch?: number): Promise<Reserves> => {
+      if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 1)) throw new Error(`reserves: batch must be an L1 batch index >= 1, got ${batch}`);
+      return get(`/v1/reserves${batch === undefined ? "" : `?batch=${batch}`}`, parseReserves);
     },
     openApi: (): Promise<unknown> => get("/v1/openapi.json", (j) => j),
     /** The verifier's judgement as the sequencer reports it (`--verifier-url`); throws VERIFIER_NOT_CONFIGURED / _UNREACHABLE / _BAD_RESPONSE. */

@@ -4,6 +4,7 @@
 export { createCrossmarginClient, type CrossmarginClient, type CrossmarginClientConfig, type Submittable, type SubmitResult } from "./client.js";
 export { CrossmarginApiError, CrossmarginNetworkError, CrossmarginResponseError } from "./errors.js";
 export { createVaultClient, VaultCallError, type VaultClient, type VaultClientConfig, type ExitClaim, type ExitState, type ForcedOpResult, type Inclusion } from "./l1.js";
+export { accountProofRoot, verifyMyAccount, verifyReserves, VerificationError, type VerifiedAccount } from "./verify.js";
 export { NonceSource, signOperation, signOracleUpdate, type OpInput, type UnsignedOp, type SigningDomain } from "./signing.js";
 export {
   adjustIsolatedMarginOp,
@@ -50,6 +51,7 @@ export type {
   OpenOrder,
   OpRecord,
   Position,
+  Reserves,
   Reason,
   Receipt,
   SessionKeyInfo,

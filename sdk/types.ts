@@ -678,3 +678,42 @@ export function parseVerifierReport(v: unknown): VerifierReport {
     lastError: orNull(o, "lastError", "", text),
   };
 }
+
+/** `GET /v1/reserves` (docs/api.md): the state's liabilities at a root against the Vault on L1. */
+export type Reserves = import("../sequencer/l1/reserves.js").ReservesReport;
+
+export function parseReserves(v: unknown): Reserves {
+  const o = obj(v, "");
+  return {
+    batch: num(o, "batch", ""),
+    root: hash32(o.root, "root"),
+    finalized: bool(o, "finalized", ""),
+    l1Block: big(o, "l1Block", ""),
+    vault: hex(o, "vault", ""),
+    queueConsumed: big(o, "queueConsumed", ""),
+    covered: bool(o, "covered", ""),
+    assets: arr(o, "assets", "", (x, q) => {
+      const a = obj(x, q);
+      const lq = at(q, "liabilities");
+      const l = obj(a.liabilities, lq);
+      return {
+        asset: num(a, "asset", q),
+        token: hex(a, "token", q),
+        liabilities: {
+          balances: big(l, "balances", lq),
+          positionCash: big(l, "positionCash", lq),
+          fundingPools: big(l, "fundingPools", lq),
+          insuranceFund: big(l, "insuranceFund", lq),
+          withdrawals: big(l, "withdrawals", lq),
+          socializedLoss: big(l, "socializedLoss", lq),
+          total: big(l, "total", lq),
+        },
+        claimedWithdrawals: big(a, "claimedWithdrawals", q),
+        owed: big(a, "owed", q),
+        pendingDeposits: big(a, "pendingDeposits", q),
+        vaultBalance: big(a, "vaultBalance", q),
+        surplus: big(a, "surplus", q),
+      };
+    }),
+  };
+}

@@ -25,6 +25,7 @@ import { l1Clients, type L1Clients } from "./l1/deploy.js";
 import { L1Deriver } from "./l1/derive.js";
 import { BatchPoster } from "./l1/poster.js";
 import { L1PostStore } from "./l1/postStore.js";
+import { latestFinalized, ReservesError, reservesAt } from "./l1/reserves.js";
 import { POST_QUEUE, type DistributedSealing, startDistributedSealing } from "./distributed/scheduler.js";
 import { BatchProver } from "./l1/proofs.js";
 import { SequencerMetrics } from "./metrics.js";
@@ -181,6 +182,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     streamClients: () => hub.clientCount,
     l1: () => l1?.status() ?? null,
   });
+  const prover = new BatchProver(core.log, cfg.genesis);
   const app = createApi({
     core,
     batcher: new RecoveryBatcher(pool),
@@ -190,7 +192,15 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     devDeposits: cfg.devDeposits,
     recentRecord: (seq) => hub.recent(seq),
     l1Status: () => l1?.status() ?? null,
-    prover: new BatchProver(core.log, cfg.genesis),
+    prover,
+    // Reserves read the Vault on L1 at the batch's block: L1 mode only.
+    reserves: clients
+      ? async (batch) => {
+          const l1Batch = batch ?? (await latestFinalized(clients.public, cfg.rollup));
+          if (l1Batch === 0) throw new ReservesError("batch_unknown", "no batch is final yet (only genesis): pass ?batch=N for a posted one");
+          return reservesAt({ client: clients.public, rollup: cfg.rollup, fromBlock: cfg.l1!.fromBlock, batch: l1Batch, state: prover.at(l1Batch).state });
+        }
+      : undefined,
     metrics,
     verifierUrl: cfg.verifierUrl,
   });

@@ -37,6 +37,8 @@ export const INGRESS_ERRORS = {
   WITHDRAWAL_UNKNOWN: { status: 404, message: "no withdrawal record with that index in the batch's post-state" },
   VERIFIER_NOT_CONFIGURED: { status: 404, message: "this sequencer has no verifier configured (start it with --verifier-url <the verifier's status URL>)" },
   VERIFIER_UNREACHABLE: { status: 503, message: "the configured verifier did not answer its status in time (not running, or a wrong --verifier-url); retry later" },
+  RESERVES_UNAVAILABLE: { status: 404, message: "proof of reserves needs the sequencer in L1 mode (--l1-rpc): the vault's balances are on L1" },
+  L1_UNAVAILABLE: { status: 503, message: "the L1 node did not answer (or answered inconsistently) while building the answer; retry later" },
   VERIFIER_BAD_RESPONSE: { status: 502, message: "the configured verifier answered something that is not a verifier status for this Rollup" },
 } as const satisfies Record<string, Entry>;
 

@@ -80,6 +80,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("exit proof bundle"), ...errors(400, 404) },
     },
   },
+  "/v1/reserves": {
+    get: {
+      summary: "Proof of reserves: the state's liabilities per asset at an L1 batch's root against the Vault's balance on L1 at that batch's block (L1 mode)",
+      parameters: [{ name: "batch", in: "query", required: false, schema: { type: "string" } }],
+      responses: { 200: ok("reserves report"), ...errors(400, 404, 503) },
+    },
+  },
   "/v1/stream": { get: { summary: "WebSocket upgrade: the stream of docs/api.md", responses: { 101: { description: "switching protocols" } } } },
 };
 

@@ -18,6 +18,8 @@ import { accountView, assetsView, marketsView } from "./views.js";
 import { type BatchProver, ProofError } from "../l1/proofs.js";
 import type { SequencerMetrics } from "../metrics.js";
 import { verifierSummary } from "./verifier.js";
+import { type ReservesReport, ReservesError } from "../l1/reserves.js";
+import { BaseError } from "viem";
 
 export interface ApiDeps {
   core: SequencerCore;
@@ -36,6 +38,8 @@ export interface ApiDeps {
   metrics?: SequencerMetrics;
   /** A verifier's status server (loopback) reported by GET /v1/verifier. */
   verifierUrl?: string;
+  /** L1 mode: the proof-of-reserves report of an L1 batch (default: the latest final one). */
+  reserves?: (batch: number | undefined) => Promise<ReservesReport>;
 }
 
 function outcomeJson(o: SubmitOutcome) {
@@ -254,6 +258,21 @@ export function createApi(d: ApiDeps): Hono {
   });
 
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  // Proof of reserves (docs/api.md): the state's liabilities at a root against the Vault on L1.
+  app.get("/v1/reserves", async (c) => {
+    if (!d.reserves) throw new ApiError("RESERVES_UNAVAILABLE");
+    const q = c.req.query("batch");
+    const batch = q === undefined ? undefined : intParam(q, "batch");
+    try {
+      return c.json(toJson(await d.reserves(batch)) as object);
+    } catch (e) {
+      if ((e instanceof ReservesError || e instanceof ProofError) && e.kind === "batch_unknown") throw new ApiError("BATCH_UNKNOWN", e.message, "batch");
+      if (e instanceof ReservesError) throw new ApiError("L1_UNAVAILABLE", e.message);
+      if (e instanceof BaseError) throw new ApiError("L1_UNAVAILABLE", e.shortMessage);
+      throw e;
+    }
+  });
 
   app.get("/v1/verifier", async (c) => {
     if (!d.verifierUrl) throw new ApiError("VERIFIER_NOT_CONFIGURED");
