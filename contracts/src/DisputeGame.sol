@@ -149,6 +149,8 @@ contract DisputeGame {
     error ProverNotSet();
     /// @notice `header` is not the batch the Rollup holds at `header.batchIndex`.
     error NotOnChain(uint256 batchIndex);
+    /// @notice The game's batch is still on the chain: it cannot be voided.
+    error StillOnChain(uint256 batchIndex);
     /// @notice The batch is final (or genesis): nothing can roll it back any more.
     error BatchFinal(uint256 batchIndex);
     /// @notice Too late to open a game on this batch: it could not end before the batch is final.
@@ -377,7 +379,7 @@ contract DisputeGame {
     function cancel(uint256 id) external {
         Game storage g = _games[id];
         if (g.status != Status.Bisecting && g.status != Status.Stepping) revert WrongStatus(id, g.status);
-        if (_onChain(g.batchIndex, g.headerHash)) revert NotOnChain(g.batchIndex);
+        if (_onChain(g.batchIndex, g.headerHash)) revert StillOnChain(g.batchIndex);
         g.status = Status.Void;
         --openGames;
         _credit(g.challenger, g.bond);
@@ -388,8 +390,8 @@ contract DisputeGame {
 
     /// @notice Proves a data or header fault of a batch in one transaction and rolls the batch
     ///         (and every later one) back; the caller is credited the sequencer's slashed bond.
-    ///         Checked in this order: data size, decoding, op count, an empty batch's root, the
-    ///         L1 inputs against the Rollup's queue. Reverts `NoFault` when all hold.
+    ///         Checked in this order: data size, decoding, op count, the L1 inputs against the
+    ///         Rollup's queue, an empty batch's root. Reverts `NoFault` when all hold.
     /// @param header The batch's header as posted.
     /// @param data The batch's data as posted.
     function proveDataFault(Rollup.BatchHeader calldata header, bytes calldata data) external {

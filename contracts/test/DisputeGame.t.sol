@@ -480,7 +480,7 @@ contract DisputeGameTest is Setup {
         Rollup.BatchHeader memory bad = _post(data, 18, keccak256("s2"), 16);
         Rollup.BatchHeader memory h3 = _post(ONE_TICK, 1, keccak256("s3"), 16);
         uint256 id = _open(h3);
-        vm.expectRevert(abi.encodeWithSelector(DisputeGame.NotOnChain.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.StillOnChain.selector, 3));
         dg.cancel(id);
         dg.proveDataFault(bad, data);
         assertEq(rollup.nextBatchIndex(), 2, "batch 2 onwards rolled back");

@@ -4525,6 +4525,17 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "StillOnChain",
+    "inputs": [
+      {
+        "name": "batchIndex",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "TooLateToOpen",
     "inputs": [
       {
