@@ -76,7 +76,12 @@ export interface GatewayStats {
   /** Stream connections open now, and stream messages refused at the gateway. */
   streams: number;
   streamRefused: number;
+  /** Stream clients cut off for not reading (more than STREAM_CLIENT_BUFFER_BYTES unsent). */
+  streamsDropped: number;
 }
+
+/** Unsent bytes a stream client may let pile up in the gateway before it is disconnected. */
+export const STREAM_CLIENT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface RunningGateway {
   url: string;
@@ -95,7 +100,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const upstream = new Upstream(new URL(o.upstream), o.upstreamTimeoutMs);
   const opLimiter = new RateLimiter(o.rateLimit, o.rateBurst);
   const clientLimiter = new RateLimiter(o.clientRateLimit, o.clientRateBurst);
-  const stats: GatewayStats = { forwarded: 0, refused: {}, upstreamFailures: 0, streams: 0, streamRefused: 0 };
+  const stats: GatewayStats = { forwarded: 0, refused: {}, upstreamFailures: 0, streams: 0, streamRefused: 0, streamsDropped: 0 };
   const refused = (code: ErrorCode, n = 1) => (stats.refused[code] = (stats.refused[code] ?? 0) + n);
 
   /** Calls the sequencer; no answer becomes UPSTREAM_UNAVAILABLE (and the cached info is dropped: it may be another sequencer when it is back). */
@@ -365,7 +370,14 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     pairs.add(pair);
     stats.streams++;
     up.on("message", (data, isBinary) => {
-      if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+      if (client.readyState !== WebSocket.OPEN) return;
+      // A client that does not read would grow this process without bound. Dropping it costs
+      // it nothing: the SDK reconnects and resumes from its last seq out of the sequencer's ring.
+      if (client.bufferedAmount > STREAM_CLIENT_BUFFER_BYTES) {
+        stats.streamsDropped++;
+        return client.terminate();
+      }
+      client.send(data, { binary: isBinary });
     });
     client.on("message", (data) => {
       const text = String(data);
