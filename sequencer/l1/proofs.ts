@@ -135,6 +135,14 @@ export class StateProver {
     return bytesToHex(this.tree.getNode(this.gindex(path)).root) as Hex;
   }
 
+  /**
+   * The node at each generalized index of this state's tree (any depth: leaf chunks, record
+   * roots, zero subtrees), for multiproofs such as the one-step witnesses of prover/witness.ts.
+   */
+  nodes(gindices: readonly bigint[]): Uint8Array[] {
+    return gindices.map((g) => this.tree.getNode(g).root);
+  }
+
   /** The branch of `state.withdrawals[index]`. */
   withdrawal(index: number): WithdrawalProof {
     const w = Number.isInteger(index) && index >= 0 ? this.state.withdrawals[index] : undefined;

@@ -1,0 +1,266 @@
+/**
+ * Golden vectors for the one-step prover (contracts/test/OneStepProver.t.sol): random single
+ * operations, accepted and refused, on random states, each with the pre-root, the
+ * operation's `SequencedOp` bytes, the witness prover/witness.ts builds, and the post-root
+ * the TypeScript STF computes. One file per operation type, contracts/test/fixtures/onestep-<type>.json.
+ *
+ * States come from a seeded history: accounts whose owners hold known keys, then the STF
+ * property tests' random operation mix (sequencer/state/test/random.ts: orders, fills,
+ * oracle updates, liquidations...), then session keys the generator can sign with. The
+ * operation under test is then drawn per type with real EIP-712 signatures (and broken
+ * ones: strangers, malformed and high-s signatures, replayed or stale nonces, regressing
+ * timestamps, unknown accounts...). Everything is seeded: the same seed gives the same bytes,
+ * which contracts/test/ts/onestep-fixture.test.ts checks against the committed files.
+ *
+ *   npx tsx contracts/script/gen-onestep-fixtures.ts
+ */
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { applyWithWitness, type OneStepCase } from "../../prover/witness.js";
+import { bytesToHex } from "../../sequencer/state/bytes.js";
+import { CANCEL_BY_CLIENT_ID, ORDER_SLOTS, ZERO_ADDRESS } from "../../sequencer/state/constants.js";
+import { createGenesisState } from "../../sequencer/state/genesis.js";
+import type { Hex, Op, SequencedOp, SignedOp } from "../../sequencer/state/ops.js";
+import { recoverOp, type SigningDomain, signDigest, signingDigest } from "../../sequencer/state/signing.js";
+import type { CrossmarginState } from "../../sequencer/state/state.js";
+import { applyOp } from "../../sequencer/state/stf.js";
+import { testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
+import { RandomOps, Rng } from "../../sequencer/state/test/random.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ONESTEP_FIXTURE_DIR = join(here, "../test/fixtures");
+
+/** The signing domain of the vectors; OneStepProver.t.sol deploys the prover with it. */
+export const ONESTEP_DOMAIN: SigningDomain = {
+  chainId: 31_337n,
+  verifyingContract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+};
+
+/** Operation types the Solidity prover executes so far, and vectors generated for each. */
+export const ONESTEP_TYPES = ["Deposit", "GrantSessionKey", "RevokeSessionKey", "CancelOrder", "CancelAll"] as const;
+export type OneStepType = (typeof ONESTEP_TYPES)[number];
+export const VECTORS_PER_TYPE = 40;
+
+const ACCOUNTS = 4;
+const SESSION_KEYS_KNOWN = 6;
+
+function privateKey(label: string, i: number): Hex {
+  let k = keccak_256(new TextEncoder().encode(`crossmargin one-step ${label} ${i}`));
+  // Stay inside the curve order (a keccak output is below it with overwhelming probability).
+  if (k[0] === 0xff) k = keccak_256(k);
+  return bytesToHex(k) as Hex;
+}
+function addressOf(key: Hex): Hex {
+  const pub = secp256k1.getPublicKey(Buffer.from(key.slice(2), "hex"), false);
+  return bytesToHex(keccak_256(pub.subarray(1)).subarray(12)) as Hex;
+}
+
+const OWNER_KEYS = Array.from({ length: ACCOUNTS + 1 }, (_, i) => privateKey("owner", i));
+const OWNERS = OWNER_KEYS.map(addressOf);
+const SESSION_KEYS_PRIV = Array.from({ length: SESSION_KEYS_KNOWN }, (_, i) => privateKey("session", i));
+const SESSION_ADDRS = SESSION_KEYS_PRIV.map(addressOf);
+const STRANGER_KEY = privateKey("stranger", 0);
+
+/** A random state: funded accounts with known keys, a random history, granted session keys. */
+function randomState(rng: Rng): { state: CrossmarginState; now: bigint; nonce: bigint } {
+  const state = createGenesisState(testGenesis());
+  let now = 1_000n;
+  const apply = (op: Op, signer: Hex | null = null) => {
+    applyOp(state, op, { timestamp: now, signer });
+  };
+  for (let a = 0; a < ACCOUNTS; a++) {
+    apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 0, amount: 1_000_000n * USD });
+    if (rng.chance(0.5)) apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 1, amount: 10n ** 19n });
+  }
+  const history = new RandomOps(rng, ACCOUNTS);
+  const steps = rng.int(120);
+  for (let i = 0; i < steps; i++) {
+    const s = history.next(state);
+    applyOp(state, s.op, s.ctx);
+  }
+  now = history.now > state.clock ? history.now : state.clock;
+  let nonce = now;
+  for (let a = 0; a < ACCOUNTS; a++) {
+    const grants = rng.int(4);
+    for (let g = 0; g < grants; g++) {
+      nonce += 1n;
+      const key = SESSION_ADDRS[rng.int(SESSION_KEYS_KNOWN)]!;
+      const expiry = rng.chance(0.2) ? now + 1n + rng.big(10n) : now + 1_000n + rng.big(100_000n);
+      apply({ type: "GrantSessionKey", account: a, nonce, key, expiry, signature: "0x" }, OWNERS[a]!);
+    }
+  }
+  return { state, now, nonce };
+}
+
+/** Signs `op` with `key` (or breaks the signature), as the sequencer would receive it. */
+function sign<T extends SignedOp>(rng: Rng, op: T, key: Hex): T {
+  const digest = signingDigest(op, ONESTEP_DOMAIN);
+  let sig = signDigest(digest, key);
+  const roll = rng.int(100);
+  if (roll < 3) {
+    sig = bytesToHex(new Uint8Array(65).map(() => rng.int(256))) as Hex; // garbage
+  } else if (roll < 6) {
+    // The malleable twin (s' = n - s, v flipped): recovers the same key, refused as high-s.
+    const b = Buffer.from(sig.slice(2), "hex");
+    const n = secp256k1.Point.CURVE().n;
+    const s = BigInt(`0x${b.subarray(32, 64).toString("hex")}`);
+    b.set(Buffer.from((n - s).toString(16).padStart(64, "0"), "hex"), 32);
+    b[64] = b[64] === 27 ? 28 : 27;
+    sig = bytesToHex(b) as Hex;
+  } else if (roll < 9) {
+    const b = Buffer.from(sig.slice(2), "hex");
+    b[64] = b[64]! - 27; // v as 0/1: accepted
+    sig = bytesToHex(b) as Hex;
+  }
+  return { ...op, signature: sig };
+}
+
+/** Who signs an account operation: mostly the owner, sometimes a session key or a stranger. */
+function signerKey(rng: Rng, state: CrossmarginState, account: number, sessionAllowed: boolean): Hex {
+  const r = rng.int(100);
+  if (r < 8) return STRANGER_KEY;
+  if (sessionAllowed && r < 45) {
+    const acct = state.accounts[account];
+    const granted = acct ? SESSION_KEYS_PRIV.filter((_, i) => acct.sessionKeys.some((k) => k.key === SESSION_ADDRS[i])) : [];
+    return granted.length > 0 ? rng.pick(granted) : rng.pick(SESSION_KEYS_PRIV);
+  }
+  return OWNER_KEYS[Math.min(account, ACCOUNTS)]!;
+}
+
+function pickNonce(rng: Rng, state: CrossmarginState, account: number, now: bigint, fresh: bigint): bigint {
+  const r = rng.int(100);
+  const used = state.accounts[account]?.nonces.filter((n) => n > 0n) ?? [];
+  if (r < 5 && used.length > 0) return rng.pick(used); // replay
+  if (r < 8) return now + state.params.nonceWindowMs + 1n + rng.big(1000n); // outside the window
+  if (r < 10) return 0n;
+  if (r < 13) return 1n + rng.big(now); // old: often below the remembered ones
+  return fresh;
+}
+
+function pickAccount(rng: Rng, state: CrossmarginState): number {
+  return rng.chance(0.05) ? state.accounts.length + rng.int(3) : rng.int(state.accounts.length);
+}
+
+function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigint, fresh: bigint): Op {
+  const account = pickAccount(rng, state);
+  const nonce = pickNonce(rng, state, account, now, fresh);
+  switch (type) {
+    case "Deposit": {
+      const n = state.accounts.length;
+      const target = rng.chance(0.3) ? n : rng.chance(0.1) ? n + 1 + rng.int(3) : rng.int(n);
+      const who = rng.chance(0.1) ? OWNERS[ACCOUNTS]! : rng.chance(0.03) ? ZERO_ADDRESS : (OWNERS[target] ?? OWNERS[ACCOUNTS]!);
+      const asset = rng.chance(0.1) ? 2 + rng.int(6) : rng.int(2);
+      const amount = rng.chance(0.05) ? (1n << 127n) + rng.big(1n << 126n) : rng.chance(0.05) ? 0n : 1n + rng.big(10n ** 12n);
+      const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
+      return { type, queueIndex, account: target, owner: upperSome(rng, who), asset, amount };
+    }
+    case "GrantSessionKey": {
+      const owner = state.accounts[account]?.owner ?? ZERO_ADDRESS;
+      const r = rng.int(100);
+      const key = r < 5 ? ZERO_ADDRESS : r < 9 ? owner : rng.pick(SESSION_ADDRS);
+      const expiry = rng.chance(0.1) ? now - rng.big(now) : now + 1n + rng.big(200_000n);
+      const op = { type, account, nonce, key: upperSome(rng, key), expiry, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, false));
+    }
+    case "RevokeSessionKey": {
+      const keys = state.accounts[account]?.sessionKeys.filter((k) => k.key !== ZERO_ADDRESS).map((k) => k.key) ?? [];
+      const key = rng.chance(0.1) ? ZERO_ADDRESS : keys.length > 0 && rng.chance(0.8) ? rng.pick(keys) : rng.pick(SESSION_ADDRS);
+      const op = { type, account, nonce, key: upperSome(rng, key), signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, false));
+    }
+    case "CancelOrder": {
+      const orders = state.accounts[account]?.orders ?? [];
+      const live = orders.flatMap((o, s) => (o !== null ? [{ o, s }] : []));
+      let slot: number;
+      let clientOrderId = 0n;
+      const r = rng.int(100);
+      if (r < 45 && live.length > 0) slot = rng.pick(live).s;
+      else if (r < 75) {
+        slot = CANCEL_BY_CLIENT_ID;
+        clientOrderId = live.length > 0 && rng.chance(0.8) ? rng.pick(live).o.clientOrderId : rng.big(6n);
+      } else {
+        slot = rng.int(ORDER_SLOTS + 4);
+        if (rng.chance(0.2)) clientOrderId = 1n + rng.big(5n);
+      }
+      const op = { type, account, nonce, slot, clientOrderId, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, true));
+    }
+    case "CancelAll": {
+      const r = rng.int(100);
+      const market = r < 40 ? 0xffff : r < 90 ? rng.int(state.markets.length) : state.markets.length + rng.int(5);
+      const op = { type, account, nonce, market, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, true));
+    }
+  }
+}
+
+/** Addresses in operations may come in any case; the STF stores and compares them lowercase. */
+function upperSome(rng: Rng, a: Hex): Hex {
+  return rng.chance(0.2) ? (`0x${a.slice(2).toUpperCase()}` as Hex) : a;
+}
+
+export interface OneStepVector {
+  name: string;
+  /** 1 when the STF accepted the operation, 0 when it refused it (forge's JSON reader takes numbers). */
+  accepted: number;
+  reason: string;
+  preRoot: Hex;
+  opBytes: Hex;
+  witness: Hex;
+  postRoot: Hex;
+}
+
+/** The vectors of one operation type (deterministic in `seed`). */
+export function buildVectors(type: OneStepType, count = VECTORS_PER_TYPE, seed = 7): OneStepVector[] {
+  const rng = new Rng(seed * 1_000 + ONESTEP_TYPES.indexOf(type));
+  const out: OneStepVector[] = [];
+  for (let i = 0; i < count; i++) {
+    const { state, now, nonce } = randomState(rng);
+    // Mostly forward in time; sometimes before the state's clock (TIMESTAMP_REGRESSION).
+    const timestamp = rng.chance(0.05) && state.clock > 0n ? state.clock - 1n - rng.big(state.clock) : now + rng.big(5_000n);
+    const op = drawOp(rng, type, state, timestamp, nonce + 1n + rng.big(10n));
+    const sop: SequencedOp = { timestamp, op };
+    const c: OneStepCase = applyWithWitness(state, sop, recoverOp(op, ONESTEP_DOMAIN));
+    out.push({
+      name: `${type} #${i}`,
+      accepted: c.receipt.ok ? 1 : 0,
+      reason: c.receipt.ok ? "" : (c.receipt.reason ?? ""),
+      preRoot: c.preRoot,
+      opBytes: c.opBytes,
+      witness: c.witnessBytes,
+      postRoot: c.postRoot,
+    });
+  }
+  return out;
+}
+
+export function fixturePath(type: OneStepType): string {
+  return join(ONESTEP_FIXTURE_DIR, `onestep-${type}.json`);
+}
+
+export function renderVectors(type: OneStepType): string {
+  const vectors = buildVectors(type);
+  const body = {
+    note: "Generated by contracts/script/gen-onestep-fixtures.ts; do not edit.",
+    chainId: Number(ONESTEP_DOMAIN.chainId),
+    rollup: ONESTEP_DOMAIN.verifyingContract,
+    count: vectors.length,
+    vectors,
+  };
+  return `${JSON.stringify(body, null, 1)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const type of ONESTEP_TYPES) {
+    const text = renderVectors(type);
+    writeFileSync(fixturePath(type), text);
+    const v = JSON.parse(text) as { vectors: OneStepVector[] };
+    const accepted = v.vectors.filter((x) => x.accepted).length;
+    const reasons = new Map<string, number>();
+    for (const x of v.vectors) if (!x.accepted) reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
+    console.log(`${type}: ${v.vectors.length} vectors, ${accepted} accepted; refused: ${[...reasons].map(([r, n]) => `${r}×${n}`).join(", ")}`);
+  }
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IOneStepProver} from "./IOneStepProver.sol";
+import {StateProofs} from "./lib/StateProofs.sol";
+import {Witness} from "./onestep/Witness.sol";
+import {OneStepLayout as S} from "./onestep/OneStepLayout.sol";
+
+/// @title OneStepProver
+/// @notice The Solidity copy of the STF (sequencer/state) for one operation: verifies the
+///         witness (an SSZ multiproof, docs/fault-proofs.md §Witness) against the pre-state
+///         root, executes the operation on the witnessed nodes with the TypeScript STF's rules,
+///         and hashes the same nodes again for the post-state root.
+/// @dev Supported so far: Deposit, GrantSessionKey, RevokeSessionKey, CancelOrder, CancelAll.
+///      Any other operation type reverts `UnsupportedOperation` (never a verdict).
+///
+///      Refusals follow stf.ts: a refused account-signed operation changes nothing (post-root
+///      = pre-root); an L1 input is consumed even when its effect is refused (queue cursor,
+///      hash chain, clock), and a refused deposit becomes a refund withdrawal record. Each
+///      operation checks in the TypeScript order, because the witness holds only what the
+///      TypeScript run read before it decided.
+contract OneStepProver is IOneStepProver {
+    using Witness for Witness.Proof;
+
+    // ================================================================ errors
+
+    /// @notice `opBytes` is not a `SequencedOp` of the operation type its selector names.
+    error OpMalformed(uint8 selector, uint256 length);
+
+    /// @notice This prover does not execute operations of this type yet.
+    error UnsupportedOperation(uint8 selector);
+
+    // ================================================================ constants
+
+    uint8 internal constant OP_DEPOSIT = 0;
+    uint8 internal constant OP_GRANT_SESSION_KEY = 4;
+    uint8 internal constant OP_REVOKE_SESSION_KEY = 5;
+    uint8 internal constant OP_CANCEL_ORDER = 7;
+    uint8 internal constant OP_CANCEL_ALL = 8;
+
+    uint256 internal constant CANCEL_BY_CLIENT_ID = 255;
+    uint256 internal constant ALL_MARKETS = 0xffff;
+    /// @dev secp256k1 n / 2: signatures with a larger s are malleable copies (signing.ts refuses them).
+    uint256 internal constant SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    bytes32 internal constant DOMAIN_TYPE_HASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant GRANT_SESSION_KEY_TYPE_HASH =
+        keccak256("GrantSessionKey(uint32 account,uint64 nonce,address key,uint64 expiry)");
+    bytes32 internal constant REVOKE_SESSION_KEY_TYPE_HASH =
+        keccak256("RevokeSessionKey(uint32 account,uint64 nonce,address key)");
+    bytes32 internal constant CANCEL_ORDER_TYPE_HASH =
+        keccak256("CancelOrder(uint32 account,uint64 nonce,uint8 slot,uint64 clientOrderId)");
+    bytes32 internal constant CANCEL_ALL_TYPE_HASH = keccak256("CancelAll(uint32 account,uint64 nonce,uint16 market)");
+
+    /// @notice The EIP-712 domain the rollup's signatures are bound to (signing.ts `eip712Domain`).
+    bytes32 public immutable DOMAIN_SEPARATOR;
+
+    /// @param chainId The L1 chain id of the signing domain.
+    /// @param rollup The Rollup contract (the domain's `verifyingContract`).
+    constructor(uint256 chainId, address rollup) {
+        DOMAIN_SEPARATOR =
+            keccak256(abi.encode(DOMAIN_TYPE_HASH, keccak256("Crossmargin"), keccak256("1"), chainId, rollup));
+    }
+
+    // ================================================================ entry point
+
+    /// @inheritdoc IOneStepProver
+    function execute(bytes32 preRoot, bytes calldata opBytes, bytes calldata witness)
+        external
+        view
+        returns (bytes32 postRoot)
+    {
+        // SequencedOp: timestamp (u64 LE) ‖ offset of the union (u32 LE, always 12) ‖ selector ‖ body.
+        if (opBytes.length < 13 || _le(opBytes, 8, 4) != 12) revert OpMalformed(0xff, opBytes.length);
+        uint8 selector = uint8(opBytes[12]);
+        if (
+            selector != OP_DEPOSIT && selector != OP_GRANT_SESSION_KEY && selector != OP_REVOKE_SESSION_KEY
+                && selector != OP_CANCEL_ORDER && selector != OP_CANCEL_ALL
+        ) revert UnsupportedOperation(selector);
+        uint64 ts = uint64(_le(opBytes, 0, 8));
+        bytes calldata body = opBytes[13:];
+
+        Witness.Proof memory w = Witness.verified(witness, preRoot);
+        // stf.ts: TIMESTAMP_REGRESSION refuses any operation before anything else.
+        if (ts < w.getU64(S.CLOCK)) return preRoot;
+
+        if (selector == OP_DEPOSIT) {
+            if (body.length != 49) revert OpMalformed(selector, opBytes.length);
+            // L1 inputs: only the next queue item may be consumed (else nothing changes).
+            if (_le(body, 0, 8) != w.getU64(S.L1_NEXT_INDEX)) return preRoot;
+            _deposit(w, body);
+            _consumeL1Input(w, opBytes[12:]);
+        } else {
+            bool accepted;
+            if (selector == OP_GRANT_SESSION_KEY) accepted = _grantSessionKey(w, ts, body);
+            else if (selector == OP_REVOKE_SESSION_KEY) accepted = _revokeSessionKey(w, ts, body);
+            else if (selector == OP_CANCEL_ORDER) accepted = _cancelOrder(w, ts, body);
+            else accepted = _cancelAll(w, ts, body);
+            if (!accepted) return preRoot;
+        }
+        w.setU64(S.CLOCK, ts);
+        return w.root();
+    }
+
+    // ================================================================ L1 inputs
+
+    /// @dev stf.ts: the queue's hash chain extends over the input's union bytes, the cursor moves on.
+    function _consumeL1Input(Witness.Proof memory w, bytes calldata unionBytes) internal pure {
+        w.set(S.L1_CHAIN_HASH, keccak256(abi.encodePacked(w.get(S.L1_CHAIN_HASH), unionBytes)));
+        w.setU64(S.L1_NEXT_INDEX, w.getU64(S.L1_NEXT_INDEX) + 1);
+    }
+
+    /// @dev ops/deposit.ts, and stf.ts's refund of a refused deposit.
+    ///      Body: queueIndex u64 ‖ account u32 ‖ owner (20) ‖ asset u8 ‖ amount u128.
+    function _deposit(Witness.Proof memory w, bytes calldata body) internal view {
+        uint256 account = _le(body, 8, 4);
+        address owner = address(bytes20(body[12:32]));
+        uint256 asset = uint8(body[32]);
+        uint256 amount = _le(body, 33, 16);
+        if (!_credit(w, account, owner, asset, amount) && amount > 0) {
+            uint256 index = w.getU64(S.WITHDRAWALS_LENGTH);
+            w.set(
+                S.withdrawal(index),
+                StateProofs.hashWithdrawal(
+                    StateProofs.Withdrawal(uint32(account), owner, uint8(asset), uint128(amount))
+                )
+            );
+            w.setU64(S.WITHDRAWALS_LENGTH, uint64(index + 1));
+        }
+    }
+
+    /// @dev The deposit's effect; false (nothing written) when the STF refuses it.
+    function _credit(Witness.Proof memory w, uint256 account, address owner, uint256 asset, uint256 amount)
+        internal
+        view
+        returns (bool)
+    {
+        if (asset >= w.getU64(S.ASSETS_LENGTH)) return false; // ASSET_UNKNOWN
+        uint256 accounts = w.getU64(S.ACCOUNTS_LENGTH);
+        if (account >= accounts) {
+            // A new owner gets exactly the next index (ACCOUNT_MISMATCH otherwise).
+            if (account != accounts || owner == address(0)) return false;
+            if (amount > uint256(uint128(type(int128).max))) return false; // OVERFLOW
+            // Beyond the list's length its tree holds zero chunks: the new record is hashed whole.
+            w.set(S.account(account), _newAccountRoot(owner, asset, amount));
+            w.setU64(S.ACCOUNTS_LENGTH, uint64(accounts + 1));
+            return true;
+        }
+        if (w.getAddress(S.owner(account)) != owner) return false; // ACCOUNT_MISMATCH
+        uint256 g = S.balanceChunk(account, asset);
+        bytes32 chunk = w.get(g);
+        int256 balance = int256(int128(uint128(Witness.packedAt(chunk, asset & 1, 128)))) + int256(amount);
+        if (balance > type(int128).max) return false; // OVERFLOW
+        w.set(g, Witness.withPacked(chunk, asset & 1, 128, uint128(int128(balance))));
+        return true;
+    }
+
+    /// @dev `hash_tree_root(Account)` of a fresh account: owner, one balance, every other field zero.
+    function _newAccountRoot(address owner, uint256 asset, uint256 amount) internal view returns (bytes32) {
+        bytes32[] memory f = new bytes32[](8);
+        f[0] = bytes32(bytes20(owner));
+        bytes32 chunk = Witness.withPacked(bytes32(0), asset & 1, 128, amount);
+        f[2] = asset < 2 ? _hash(chunk, bytes32(0)) : _hash(bytes32(0), chunk);
+        f[3] = Witness.zeroHash(2); // nonces: 16 uint64 in 4 chunks
+        f[4] = Witness.zeroHash(3); // session keys: 4 records of 2 chunks
+        bytes32 slots = Witness.zeroHash(9); // 64 slots of 8-chunk records
+        f[5] = slots;
+        f[6] = slots;
+        f[7] = Witness.zeroHash(1); // pacing
+        return StateProofs.merkleize(f, 3);
+    }
+
+    // ================================================================ account-signed operations
+
+    /// @dev ops/sessionKeys.ts `processGrantSessionKey`.
+    ///      Body: account u32 ‖ nonce u64 ‖ key (20) ‖ expiry u64 ‖ signature (65).
+    function _grantSessionKey(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 105) revert OpMalformed(OP_GRANT_SESSION_KEY, body.length + 13);
+        uint256 account = _le(body, 0, 4);
+        uint256 nonce = _le(body, 4, 8);
+        address key = address(bytes20(body[12:32]));
+        uint256 expiry = _le(body, 32, 8);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(
+            w, ts, body, keccak256(abi.encode(GRANT_SESSION_KEY_TYPE_HASH, account, nonce, key, expiry)), true
+        );
+        if (!fresh) return false;
+        if (key == address(0) || key == w.getAddress(S.owner(account)) || expiry <= ts) return false;
+        // Re-granting updates the key's slot; a new key takes the first empty or expired one.
+        uint256 slot = _sessionKeySlot(w, account, key);
+        if (slot == S.SESSION_KEYS) slot = _freeSessionKeySlot(w, account, ts);
+        if (slot == S.SESSION_KEYS) return false; // SESSION_KEYS_FULL
+        _useNonce(w, account, nonceSlot, nonce);
+        w.set(S.sessionKeyField(account, slot, 0), bytes32(bytes20(key)));
+        w.setU64(S.sessionKeyField(account, slot, 1), uint64(expiry));
+        return true;
+    }
+
+    /// @dev ops/sessionKeys.ts `processRevokeSessionKey`.
+    ///      Body: account u32 ‖ nonce u64 ‖ key (20) ‖ signature (65).
+    function _revokeSessionKey(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 97) revert OpMalformed(OP_REVOKE_SESSION_KEY, body.length + 13);
+        uint256 account = _le(body, 0, 4);
+        uint256 nonce = _le(body, 4, 8);
+        address key = address(bytes20(body[12:32]));
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(
+            w, ts, body, keccak256(abi.encode(REVOKE_SESSION_KEY_TYPE_HASH, account, nonce, key)), true
+        );
+        if (!fresh) return false;
+        if (key == address(0)) return false; // SESSION_KEY_NOT_FOUND
+        uint256 slot = _sessionKeySlot(w, account, key);
+        if (slot == S.SESSION_KEYS) return false; // SESSION_KEY_NOT_FOUND
+        _useNonce(w, account, nonceSlot, nonce);
+        w.set(S.sessionKeyField(account, slot, 0), bytes32(0));
+        w.setU64(S.sessionKeyField(account, slot, 1), 0);
+        return true;
+    }
+
+    /// @dev ops/cancelOrder.ts `processCancelOrder`.
+    ///      Body: account u32 ‖ nonce u64 ‖ slot u8 ‖ clientOrderId u64 ‖ signature (65).
+    function _cancelOrder(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 86) revert OpMalformed(OP_CANCEL_ORDER, body.length + 13);
+        uint256 account = _le(body, 0, 4);
+        uint256 nonce = _le(body, 4, 8);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(w, ts, body, _cancelOrderHash(body), false);
+        if (!fresh) return false;
+        uint256 slot = _orderToCancel(w, account, uint8(body[12]), _le(body, 13, 8), ts);
+        if (slot == S.ORDER_SLOTS) return false; // ORDER_NOT_FOUND
+        _useNonce(w, account, nonceSlot, nonce);
+        _clearOrder(w, account, slot);
+        return true;
+    }
+
+    function _cancelOrderHash(bytes calldata body) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(CANCEL_ORDER_TYPE_HASH, _le(body, 0, 4), _le(body, 4, 8), uint8(body[12]), _le(body, 13, 8))
+        );
+    }
+
+    /// @dev The live order a CancelOrder names (by slot, or by client order id when the slot is
+    ///      255), or `ORDER_SLOTS` when there is none.
+    function _orderToCancel(Witness.Proof memory w, uint256 account, uint256 opSlot, uint256 clientOrderId, uint64 ts)
+        internal
+        view
+        returns (uint256)
+    {
+        bytes32 emptyOrder = Witness.zeroHash(S.ORDER_DEPTH);
+        if (opSlot == CANCEL_BY_CLIENT_ID) {
+            if (clientOrderId == 0) return S.ORDER_SLOTS;
+            for (uint256 s; s < S.ORDER_SLOTS; ++s) {
+                if (!_isLive(w, account, s, ts, emptyOrder)) continue;
+                if (w.getU64(S.orderField(account, s, S.ORDER_CLIENT_ORDER_ID)) == clientOrderId) return s;
+            }
+            return S.ORDER_SLOTS;
+        }
+        if (opSlot < S.ORDER_SLOTS && clientOrderId == 0 && _isLive(w, account, opSlot, ts, emptyOrder)) return opSlot;
+        return S.ORDER_SLOTS;
+    }
+
+    /// @dev ops/cancelOrder.ts `processCancelAll`.
+    ///      Body: account u32 ‖ nonce u64 ‖ market u16 ‖ signature (65).
+    function _cancelAll(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 79) revert OpMalformed(OP_CANCEL_ALL, body.length + 13);
+        uint256 account = _le(body, 0, 4);
+        uint256 nonce = _le(body, 4, 8);
+        uint256 market = _le(body, 12, 2);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(
+            w, ts, body, keccak256(abi.encode(CANCEL_ALL_TYPE_HASH, account, nonce, market)), false
+        );
+        if (!fresh) return false;
+        if (market != ALL_MARKETS && market >= w.getU64(S.MARKETS_LENGTH)) return false; // MARKET_UNKNOWN
+        _useNonce(w, account, nonceSlot, nonce);
+        bytes32 emptyOrder = Witness.zeroHash(S.ORDER_DEPTH);
+        for (uint256 s; s < S.ORDER_SLOTS; ++s) {
+            if (_isEmptySlot(w, account, s, emptyOrder)) continue;
+            if (market != ALL_MARKETS && w.getU64(S.orderField(account, s, S.ORDER_MARKET)) != market) continue;
+            _clearOrder(w, account, s);
+        }
+        return true;
+    }
+
+    // ================================================================ shared checks (ops/common.ts)
+
+    /// @dev `authorize` then `checkNonce` for an operation whose body starts account u32 ‖
+    ///      nonce u64 and ends with its 65-byte signature; returns the nonce slot to use.
+    function _authorizeAndCheckNonce(
+        Witness.Proof memory w,
+        uint64 ts,
+        bytes calldata body,
+        bytes32 structHash,
+        bool ownerOnly
+    ) internal view returns (bool ok, uint256 nonceSlot) {
+        uint256 account = _le(body, 0, 4);
+        address signer = _signer(structHash, body[body.length - 65:]);
+        if (!_authorize(w, account, signer, ts, ownerOnly)) return (false, 0);
+        return _checkNonce(w, account, _le(body, 4, 8), ts);
+    }
+
+    /// @dev `authorize`: the account exists, the signature recovers, and the signer is the owner
+    ///      (or, unless `ownerOnly`, a session key whose expiry is after `ts`).
+    function _authorize(Witness.Proof memory w, uint256 account, address signer, uint64 ts, bool ownerOnly)
+        internal
+        pure
+        returns (bool)
+    {
+        if (account >= w.getU64(S.ACCOUNTS_LENGTH)) return false; // ACCOUNT_UNKNOWN
+        if (signer == address(0)) return false; // BAD_SIGNATURE
+        if (signer == w.getAddress(S.owner(account))) return true;
+        if (!ownerOnly) {
+            for (uint256 k; k < S.SESSION_KEYS; ++k) {
+                if (
+                    w.getAddress(S.sessionKeyField(account, k, 0)) == signer
+                        && w.getU64(S.sessionKeyField(account, k, 1)) > ts
+                ) return true;
+            }
+        }
+        return false; // UNAUTHORIZED
+    }
+
+    /// @dev `checkNonce`: within the governed window of `now`, unused, above the lowest of the
+    ///      remembered nonces; returns the slot it takes (the lowest one, first on ties).
+    function _checkNonce(Witness.Proof memory w, uint256 account, uint256 nonce, uint256 now_)
+        internal
+        pure
+        returns (bool fresh, uint256 slot)
+    {
+        uint256 window = w.getU64(S.PARAMS_NONCE_WINDOW);
+        if (nonce == 0 || nonce + window < now_ || nonce > now_ + window) return (false, 0); // NONCE_OUT_OF_WINDOW
+        bytes32 chunk;
+        uint256 lowest;
+        for (uint256 i; i < S.NONCE_WINDOW; ++i) {
+            // Chunk by chunk, as the TypeScript loop reads them (it may stop early).
+            if (i & 3 == 0) chunk = w.get(S.nonceChunk(account, i));
+            uint256 v = Witness.packedAt(chunk, i & 3, 64);
+            if (v == nonce) return (false, 0); // NONCE_USED
+            if (i == 0 || v < lowest) (slot, lowest) = (i, v);
+        }
+        if (nonce <= lowest) return (false, 0); // NONCE_TOO_LOW
+        return (true, slot);
+    }
+
+    /// @dev The slot holding `key`, or `SESSION_KEYS` when none does.
+    function _sessionKeySlot(Witness.Proof memory w, uint256 account, address key) internal pure returns (uint256 k) {
+        for (; k < S.SESSION_KEYS; ++k) {
+            if (w.getAddress(S.sessionKeyField(account, k, 0)) == key) return k;
+        }
+    }
+
+    /// @dev The first empty or expired session key slot, or `SESSION_KEYS` when none is.
+    function _freeSessionKeySlot(Witness.Proof memory w, uint256 account, uint64 ts) internal pure returns (uint256 k) {
+        for (; k < S.SESSION_KEYS; ++k) {
+            if (
+                w.getAddress(S.sessionKeyField(account, k, 0)) == address(0)
+                    || w.getU64(S.sessionKeyField(account, k, 1)) <= ts
+            ) return k;
+        }
+    }
+
+    function _useNonce(Witness.Proof memory w, uint256 account, uint256 slot, uint256 nonce) internal pure {
+        uint256 g = S.nonceChunk(account, slot);
+        w.set(g, Witness.withPacked(w.get(g), slot & 3, 64, nonce));
+    }
+
+    /// @dev An order slot the witness gives by its root must be the empty record's root.
+    function _isEmptySlot(Witness.Proof memory w, uint256 account, uint256 slot, bytes32 emptyOrder)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 g = S.orderSlot(account, slot);
+        (bool found, uint256 at) = w.find(g);
+        if (!found) return false;
+        if (w.nodes[at] != emptyOrder) revert Witness.WitnessNodeInvalid(g);
+        return true;
+    }
+
+    /// @dev orders.ts `isLive`: an order with size left whose expiry (0 = none) is not before `now`.
+    function _isLive(Witness.Proof memory w, uint256 account, uint256 slot, uint256 now_, bytes32 emptyOrder)
+        internal
+        pure
+        returns (bool)
+    {
+        if (_isEmptySlot(w, account, slot, emptyOrder)) return false;
+        if (w.getU64(S.orderField(account, slot, S.ORDER_REMAINING)) == 0) return false;
+        uint256 expiry = w.getU64(S.orderField(account, slot, S.ORDER_EXPIRY));
+        return expiry == 0 || expiry >= now_;
+    }
+
+    function _clearOrder(Witness.Proof memory w, uint256 account, uint256 slot) internal pure {
+        for (uint256 f; f < 8; ++f) {
+            w.set(S.orderField(account, slot, f), bytes32(0));
+        }
+    }
+
+    // ================================================================ signatures and bytes
+
+    /// @dev signing.ts `recoverAddress` of the EIP-712 digest: 65 bytes r ‖ s ‖ v with v in
+    ///      {27, 28} or {0, 1}, low s only; address(0) for any signature it refuses.
+    function _signer(bytes32 structHash, bytes calldata sig) internal view returns (address) {
+        bytes32 digest = keccak256(abi.encodePacked(hex"1901", DOMAIN_SEPARATOR, structHash));
+        bytes32 r = bytes32(sig[0:32]);
+        bytes32 s = bytes32(sig[32:64]);
+        uint256 v = uint8(sig[64]);
+        if (v >= 27) v -= 27;
+        if (v > 1 || uint256(s) > SECP256K1_HALF_N) return address(0);
+        return ecrecover(digest, uint8(v + 27), r, s);
+    }
+
+    function _hash(bytes32 a, bytes32 b) internal view returns (bytes32) {
+        bytes32[] memory pair = new bytes32[](2);
+        (pair[0], pair[1]) = (a, b);
+        return StateProofs.merkleize(pair, 1);
+    }
+
+    /// @dev The little-endian unsigned integer of `n` bytes at `at` (SSZ integers).
+    function _le(bytes calldata b, uint256 at, uint256 n) internal pure returns (uint256 v) {
+        for (uint256 i; i < n; ++i) {
+            v |= uint256(uint8(b[at + i])) << (8 * i);
+        }
+    }
+}

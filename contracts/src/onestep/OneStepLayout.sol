@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {StateLayout as L} from "../lib/StateLayout.sol";
+
+/// @title OneStepLayout
+/// @notice Generalized indices of the state chunks the one-step STF reads and writes, derived
+///         from the generated `StateLayout` and the SSZ shapes of `sequencer/state/types.ts`.
+///         contracts/test/ts/onestep-layout.test.ts checks every function here against
+///         `State.getPathInfo` of ChainSafe SSZ.
+library OneStepLayout {
+    /// @dev `state.clock`: field 2 of the 16-leaf `State` tree.
+    uint256 internal constant CLOCK = 18;
+    /// @dev `state.params.nonceWindowMs`: field 2 of `Params` (16-leaf tree under gindex 16).
+    uint256 internal constant PARAMS_NONCE_WINDOW = 258;
+    uint256 internal constant L1_NEXT_INDEX = L.L1_NEXT_INDEX_GINDEX;
+    uint256 internal constant L1_CHAIN_HASH = L.L1_CHAIN_HASH_GINDEX;
+    uint256 internal constant ASSETS_LENGTH = L.ASSETS_LENGTH_GINDEX;
+    uint256 internal constant MARKETS_LENGTH = L.MARKETS_LENGTH_GINDEX;
+    uint256 internal constant ACCOUNTS_LENGTH = L.ACCOUNTS_LENGTH_GINDEX;
+    uint256 internal constant WITHDRAWALS_LENGTH = L.WITHDRAWALS_LENGTH_GINDEX;
+
+    /// @dev `Account` fields (8-leaf tree).
+    uint256 internal constant ACCOUNT_FLAGS = 1;
+    uint256 internal constant ACCOUNT_NONCES = 3;
+    uint256 internal constant ACCOUNT_SESSION_KEYS = 4;
+    uint256 internal constant ACCOUNT_ORDERS = 6;
+
+    /// @dev `Order` fields (8-leaf tree).
+    uint256 internal constant ORDER_MARKET = 0;
+    uint256 internal constant ORDER_FLAGS = 1;
+    uint256 internal constant ORDER_PRICE = 2;
+    uint256 internal constant ORDER_SIZE = 3;
+    uint256 internal constant ORDER_REMAINING = 4;
+    uint256 internal constant ORDER_EXPIRY = 5;
+    uint256 internal constant ORDER_CLIENT_ORDER_ID = 6;
+    uint256 internal constant ORDER_NONCE = 7;
+    uint256 internal constant ORDER_DEPTH = 3;
+    uint256 internal constant ORDER_SLOTS = 64;
+    uint256 internal constant ORDER_SLOTS_DEPTH = 6;
+
+    uint256 internal constant SESSION_KEYS = 4;
+    uint256 internal constant NONCE_WINDOW = 16;
+
+    function account(uint256 a) internal pure returns (uint256) {
+        return L.ACCOUNTS_FIRST_GINDEX + a;
+    }
+
+    function accountField(uint256 a, uint256 field) internal pure returns (uint256) {
+        return (account(a) << L.ACCOUNT_DEPTH) | field;
+    }
+
+    function owner(uint256 a) internal pure returns (uint256) {
+        return accountField(a, L.ACCOUNT_OWNER);
+    }
+
+    /// @dev The chunk holding `balances[asset]` (two int128 per chunk, slot `asset % 2`).
+    function balanceChunk(uint256 a, uint256 asset) internal pure returns (uint256) {
+        return (accountField(a, L.ACCOUNT_BALANCES) << L.BALANCES_DEPTH) | (asset >> 1);
+    }
+
+    /// @dev The chunk holding `nonces[k]` (four uint64 per chunk, slot `k % 4`).
+    function nonceChunk(uint256 a, uint256 k) internal pure returns (uint256) {
+        return (accountField(a, ACCOUNT_NONCES) << 2) | (k >> 2);
+    }
+
+    /// @dev `sessionKeys[k].key` (field 0) or `.expiry` (field 1).
+    function sessionKeyField(uint256 a, uint256 k, uint256 field) internal pure returns (uint256) {
+        return (((accountField(a, ACCOUNT_SESSION_KEYS) << 2) | k) << 1) | field;
+    }
+
+    function orderSlot(uint256 a, uint256 slot) internal pure returns (uint256) {
+        return (accountField(a, ACCOUNT_ORDERS) << ORDER_SLOTS_DEPTH) | slot;
+    }
+
+    function orderField(uint256 a, uint256 slot, uint256 field) internal pure returns (uint256) {
+        return (orderSlot(a, slot) << ORDER_DEPTH) | field;
+    }
+
+    function withdrawal(uint256 i) internal pure returns (uint256) {
+        return L.WITHDRAWALS_FIRST_GINDEX + i;
+    }
+}

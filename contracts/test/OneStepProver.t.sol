@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "./lib/Test.sol";
+import {console} from "./lib/console.sol";
+import {OneStepProver} from "../src/OneStepProver.sol";
+import {Witness} from "../src/onestep/Witness.sol";
+
+/// @title One-step prover differential tests
+/// @notice Replays the golden vectors of contracts/script/gen-onestep-fixtures.ts (random single
+///         operations on random states, accepted and refused, run through the TypeScript STF)
+///         through `OneStepProver.execute` and requires the TypeScript post-root from every one.
+///         contracts/test/ts/onestep-fixture.test.ts keeps the vectors equal to a fresh run.
+contract OneStepProverTest is Test {
+    struct Vector {
+        string name;
+        bytes32 preRoot;
+        bytes opBytes;
+        bytes witness;
+        bytes32 postRoot;
+        bool accepted;
+    }
+
+    function _path(string memory opType) internal view returns (string memory) {
+        return string.concat(vm.projectRoot(), "/contracts/test/fixtures/onestep-", opType, ".json");
+    }
+
+    function _load(string memory opType) internal returns (OneStepProver prover, string memory json, uint256 n) {
+        json = vm.readFile(_path(opType));
+        prover = new OneStepProver(vm.parseJsonUint(json, ".chainId"), vm.parseJsonAddress(json, ".rollup"));
+        n = vm.parseJsonUint(json, ".count");
+    }
+
+    function _vector(string memory json, uint256 i) internal pure returns (Vector memory v) {
+        string memory k = string.concat(".vectors[", vm.toString(i), "]");
+        v.name = vm.parseJsonString(json, string.concat(k, ".name"));
+        v.preRoot = vm.parseJsonBytes32(json, string.concat(k, ".preRoot"));
+        v.opBytes = vm.parseJsonBytes(json, string.concat(k, ".opBytes"));
+        v.witness = vm.parseJsonBytes(json, string.concat(k, ".witness"));
+        v.postRoot = vm.parseJsonBytes32(json, string.concat(k, ".postRoot"));
+        v.accepted = vm.parseJsonUint(json, string.concat(k, ".accepted")) == 1;
+    }
+
+    /// @dev Every vector's post-root; logs the gas of the dearest accepted and refused vector.
+    function _replay(string memory opType) internal {
+        (OneStepProver prover, string memory json, uint256 n) = _load(opType);
+        assertGt(n, 0, "no vectors");
+        uint256 maxAccepted;
+        uint256 maxRefused;
+        uint256 accepted;
+        for (uint256 i; i < n; ++i) {
+            Vector memory v = _vector(json, i);
+            uint256 before = gasleft();
+            bytes32 post = prover.execute(v.preRoot, v.opBytes, v.witness);
+            uint256 used = before - gasleft();
+            assertEq(post, v.postRoot, v.name);
+            if (v.accepted) {
+                ++accepted;
+                assertTrue(post != v.preRoot, string.concat(v.name, ": accepted but unchanged"));
+                if (used > maxAccepted) maxAccepted = used;
+            } else if (used > maxRefused) {
+                maxRefused = used;
+            }
+            assertLe(used, 2_000_000, string.concat(v.name, ": over the 2M gas target"));
+        }
+        assertGt(accepted, 0, "no accepted vector");
+        assertLt(accepted, n, "no refused vector");
+        console.log(string.concat("onestep_gas_", opType, " max accepted"), maxAccepted);
+        console.log(string.concat("onestep_gas_", opType, " max refused"), maxRefused);
+        console.log(string.concat("onestep vectors ", opType), n);
+        console.log(string.concat("onestep accepted ", opType), accepted);
+    }
+
+    function test_deposit() public {
+        _replay("Deposit");
+    }
+
+    function test_grantSessionKey() public {
+        _replay("GrantSessionKey");
+    }
+
+    function test_revokeSessionKey() public {
+        _replay("RevokeSessionKey");
+    }
+
+    function test_cancelOrder() public {
+        _replay("CancelOrder");
+    }
+
+    function test_cancelAll() public {
+        _replay("CancelAll");
+    }
+
+    // ================================================================ bad witnesses revert
+
+    function _first(string memory opType) internal returns (OneStepProver prover, Vector memory v) {
+        string memory json;
+        (prover, json,) = _load(opType);
+        v = _vector(json, 0);
+    }
+
+    function _expectSelector(OneStepProver prover, bytes32 root, bytes memory op, bytes memory witness, bytes4 selector)
+        internal
+        view
+    {
+        try prover.execute(root, op, witness) returns (bytes32) {
+            fail("did not revert");
+        } catch (bytes memory err) {
+            assertEq(bytes32(bytes4(err)), bytes32(selector), "revert reason");
+        }
+    }
+
+    function test_revertsOnWrongPreRoot() public {
+        (OneStepProver prover, Vector memory v) = _first("Deposit");
+        bytes32 wrong = keccak256("not the root");
+        _expectSelector(prover, wrong, v.opBytes, v.witness, Witness.WitnessRootMismatch.selector);
+    }
+
+    function test_revertsOnTamperedNode() public {
+        (OneStepProver prover, Vector memory v) = _first("CancelAll");
+        (uint256[] memory g, bytes32[] memory nodes) = abi.decode(v.witness, (uint256[], bytes32[]));
+        nodes[nodes.length / 2] ^= bytes32(uint256(1));
+        _expectSelector(prover, v.preRoot, v.opBytes, abi.encode(g, nodes), Witness.WitnessRootMismatch.selector);
+    }
+
+    function test_revertsOnMissingNode() public {
+        (OneStepProver prover, Vector memory v) = _first("GrantSessionKey");
+        (uint256[] memory g, bytes32[] memory nodes) = abi.decode(v.witness, (uint256[], bytes32[]));
+        // Dropping a node leaves its sibling alone: not a multiproof.
+        uint256[] memory g2 = new uint256[](g.length - 1);
+        bytes32[] memory n2 = new bytes32[](g.length - 1);
+        for (uint256 i; i < g2.length; ++i) {
+            (g2[i], n2[i]) = (g[i + 1], nodes[i + 1]);
+        }
+        _expectSelector(prover, v.preRoot, v.opBytes, abi.encode(g2, n2), Witness.WitnessMalformed.selector);
+    }
+
+    function test_revertsOnUnsupportedType() public {
+        (OneStepProver prover, Vector memory v) = _first("Deposit");
+        bytes memory op = v.opBytes;
+        op[12] = bytes1(uint8(9)); // Fill
+        vm.expectRevert(abi.encodeWithSelector(OneStepProver.UnsupportedOperation.selector, uint8(9)));
+        prover.execute(v.preRoot, op, v.witness);
+    }
+}
