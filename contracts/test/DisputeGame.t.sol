@@ -278,6 +278,52 @@ contract DisputeGameTest is Setup {
         }
     }
 
+    /// @notice Whatever a lying challenger answers at each round (bits of `choices`), the honest
+    ///         defender of a right root wins the step.
+    function testFuzz_game_honestDefenderAlwaysWins(uint256 choices) public {
+        (Rollup.BatchHeader memory h, bytes memory data, bytes32[] memory truth) = _postEveryKind();
+        uint256 id = _open(h);
+        for (uint256 round; dg.game(id).status == DisputeGame.Status.Bisecting; ++round) {
+            DisputeGame.Game memory g = dg.game(id);
+            vm.prank(sequencer);
+            dg.bisect(id, truth[(uint256(g.lo) + g.hi) / 2]);
+            vm.prank(challenger);
+            dg.choose(id, (choices >> round) & 1 == 1);
+        }
+        DisputeGame.Game memory end = dg.game(id);
+        assertEq(end.loRoot, truth[end.lo], "the agreed root is true");
+        assertEq(end.hiRoot, truth[end.hi], "the defender's claim is true");
+        dg.loadOp(id, h, data);
+        vm.prank(sequencer);
+        dg.step(id, BatchCodec.opAt(BatchCodec.decode(data), end.lo), abi.encode(end.loRoot));
+        assertEq(uint256(dg.game(id).status), uint256(DisputeGame.Status.DefenderWon), "defender won");
+    }
+
+    /// @notice Whatever roots a lying defender posts at each midpoint (true or invented, by the
+    ///         bits of `lies`), the honest challenger against a wrong `newStateRoot` wins.
+    function testFuzz_game_honestChallengerAlwaysWins(uint256 lies) public {
+        _queueForEveryKind();
+        bytes memory data = _valid(EVERY_KIND);
+        bytes32[] memory truth = _trace(data, keccak256("s1"));
+        Rollup.BatchHeader memory h = _post(data, 19, keccak256("wrong final root"), 16);
+        uint256 id = _open(h);
+        for (uint256 round; dg.game(id).status == DisputeGame.Status.Bisecting; ++round) {
+            DisputeGame.Game memory g = dg.game(id);
+            uint256 mid = (uint256(g.lo) + g.hi) / 2;
+            bytes32 root = (lies >> round) & 1 == 1 ? keccak256(abi.encode(lies, round)) : truth[mid];
+            vm.prank(sequencer);
+            dg.bisect(id, root);
+            vm.prank(challenger);
+            dg.choose(id, root == truth[mid]);
+        }
+        DisputeGame.Game memory end = dg.game(id);
+        assertEq(end.loRoot, truth[end.lo], "the agreed root is true");
+        assertNotEq(end.hiRoot, truth[end.hi], "the defender's claim is false");
+        _finish(id, h, data);
+        assertEq(uint256(dg.game(id).status), uint256(DisputeGame.Status.ChallengerWon), "challenger won");
+        assertEq(rollup.nextBatchIndex(), 2, "rolled back");
+    }
+
     function test_game_singleOpBatch_stepsAtOnce() public {
         _enqueue(L1Inputs.forcedClose(0, 0, 0));
         bytes memory data = _forcedCloses(0, 1);
