@@ -19,6 +19,7 @@ import { createGenesisState, stateRoot } from "./state/index.js";
 import { tradingMode } from "./state/ops/common.js";
 import type { CrossmarginState } from "./state/state.js";
 import { OpLog } from "./storage/index.js";
+import { AuditLog } from "./storage/audit.js";
 import { sealedBatchData } from "./codec/index.js";
 import { rollupAbi } from "./l1/abi.js";
 import { l1Clients, type L1Clients } from "./l1/deploy.js";
@@ -109,9 +110,13 @@ export function openCore(cfg: Pick<SequencerConfig, "db" | "genesis" | "batchMax
       }
     }
     const core = new SequencerCore({ log, state, engine, clock: cfg.clock, batchMaxOps: cfg.batchMaxOps, batchMaxBytes: cfg.batchMaxBytes, snapshotEveryOps: cfg.snapshotEveryOps });
+    // The audit trail indexes what the core executes, the replay below included (storage/audit.ts).
+    const audit = new AuditLog(log.db);
+    audit.trimAfter(log.lastSeq());
+    core.onRecord((r) => audit.record(r.seq, r.receipt.events));
     const replayed = core.replay(log.readFrom(fromSeq + 1));
     core.restoreDeadman();
-    return { core, replayed, snapshotSeq: fromSeq, ms: performance.now() - t0 };
+    return { core, audit, replayed, snapshotSeq: fromSeq, ms: performance.now() - t0 };
   } catch (e) {
     log.close();
     throw e;
@@ -167,7 +172,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
   const clients = cfg.l1 ? await connectL1({ ...cfg.l1, chainId: cfg.chainId, rollup: cfg.rollup }) : null;
   // The byte cap exists for L1 (a dispute must decode a batch within the gas bound); without
   // L1 nothing is posted and sealing by interval and op count is enough.
-  const { core, replayed, snapshotSeq, ms } = openCore({ ...cfg, batchMaxBytes: cfg.batchMaxBytes ?? (cfg.l1 ? maxBatchBytes() : Number.MAX_SAFE_INTEGER) });
+  const { core, audit, replayed, snapshotSeq, ms } = openCore({ ...cfg, batchMaxBytes: cfg.batchMaxBytes ?? (cfg.l1 ? maxBatchBytes() : Number.MAX_SAFE_INTEGER) });
   // Declared before the API serves (it reports l1's status).
   let intervalMs = cfg.batchIntervalMs;
   let l1: L1Running | null = null;
@@ -193,6 +198,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     recentRecord: (seq) => hub.recent(seq),
     l1Status: () => l1?.status() ?? null,
     prover,
+    audit,
     // Reserves read the Vault on L1 at the batch's block: L1 mode only.
     reserves: clients
       ? async (batch) => {

@@ -80,6 +80,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("exit proof bundle"), ...errors(400, 404) },
     },
   },
+  "/v1/audit": {
+    get: {
+      summary: "The audit trail: liquidations, default-waterfall steps and ADL, by account, market, batch or kind, as JSON or CSV",
+      parameters: ["account", "market", "batch", "kind", "socialized", "after", "limit", "format"].map((name) => ({ name, in: "query", required: false, schema: { type: "string" } })),
+      responses: { 200: ok("audit entries (JSON) or text/csv"), ...errors(400, 404) },
+    },
+  },
   "/v1/reserves": {
     get: {
       summary: "Proof of reserves: the state's liabilities per asset at an L1 batch's root against the Vault's balance on L1 at that batch's block (L1 mode)",

@@ -19,6 +19,7 @@ import { type BatchProver, ProofError } from "../l1/proofs.js";
 import type { SequencerMetrics } from "../metrics.js";
 import { verifierSummary } from "./verifier.js";
 import { type ReservesReport, ReservesError } from "../l1/reserves.js";
+import { AUDIT_KINDS, type AuditKind, type AuditLog, auditCsv } from "../storage/audit.js";
 import { BaseError } from "viem";
 
 export interface ApiDeps {
@@ -38,6 +39,8 @@ export interface ApiDeps {
   metrics?: SequencerMetrics;
   /** A verifier's status server (loopback) reported by GET /v1/verifier. */
   verifierUrl?: string;
+  /** The audit trail (liquidations, waterfall steps, ADL) served by GET /v1/audit. */
+  audit?: AuditLog;
   /** L1 mode: the proof-of-reserves report of an L1 batch (default: the latest final one). */
   reserves?: (batch: number | undefined) => Promise<ReservesReport>;
 }
@@ -258,6 +261,26 @@ export function createApi(d: ApiDeps): Hono {
   });
 
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  // The audit trail (docs/api.md): JSON, or CSV with ?format=csv.
+  app.get("/v1/audit", (c) => {
+    if (!d.audit) throw new ApiError("NOT_FOUND", "the audit trail is not served by this sequencer");
+    const q = (k: string) => c.req.query(k);
+    const opt = (k: string) => (q(k) === undefined ? undefined : intParam(q(k)!, k));
+    const kind = q("kind");
+    if (kind !== undefined && !(AUDIT_KINDS as readonly string[]).includes(kind)) throw new ApiError("INVALID_FIELD", `kind must be one of ${AUDIT_KINDS.join(", ")}`, "kind");
+    const format = q("format") ?? "json";
+    if (format !== "json" && format !== "csv") throw new ApiError("INVALID_FIELD", "format must be json or csv", "format");
+    const socialized = q("socialized");
+    if (socialized !== undefined && socialized !== "true" && socialized !== "false") throw new ApiError("INVALID_FIELD", "socialized must be true or false", "socialized");
+    const limit = opt("limit");
+    if (limit !== undefined && (limit < 1 || limit > 10_000)) throw new ApiError("INVALID_FIELD", "limit must be 1..10000", "limit");
+    const rows = d.audit.query({ account: opt("account"), market: opt("market"), batch: opt("batch"), kind: kind as AuditKind | undefined, socializedOnly: socialized === "true", afterSeq: opt("after"), limit });
+    if (format === "csv") return c.body(auditCsv(rows), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="crossmargin-audit.csv"' });
+    // `next`: pass as ?after= for the following page (null: this was the last).
+    const more = rows.length > 0 && d.audit.query({ account: opt("account"), market: opt("market"), batch: opt("batch"), kind: kind as AuditKind | undefined, socializedOnly: socialized === "true", afterSeq: rows[rows.length - 1]!.seq, limit: 1 }).length > 0;
+    return c.json(toJson({ entries: rows, next: more ? rows[rows.length - 1]!.seq : null }) as object);
+  });
 
   // Proof of reserves (docs/api.md): the state's liabilities at a root against the Vault on L1.
   app.get("/v1/reserves", async (c) => {
