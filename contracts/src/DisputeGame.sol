@@ -326,7 +326,7 @@ contract DisputeGame {
     /// @notice Proves which bytes operation `lo` of the disputed batch is: decodes the batch's
     ///         posted data on chain (at most `MAX_DATA_BYTES`, so within the decode gas bound)
     ///         and records the operation's hash for `step`. Anyone may call. If the data holds a
-    ///         fault instead (undecodable, op count, L1 inputs), the challenger wins here.
+    ///         fault instead (oversized, undecodable, op count), the challenger wins here.
     /// @param id The game.
     /// @param header The batch's header.
     /// @param data The batch's data as posted (`keccak256(data) == header.dataHash`).
@@ -335,7 +335,9 @@ contract DisputeGame {
         if (keccak256(abi.encode(header)) != g.headerHash) revert NotOnChain(header.batchIndex);
         _stillOnChain(g);
         if (keccak256(data) != header.dataHash) revert DataMismatch();
-        (Fault fault,, Inspection memory r) = _check(header, data, g.lo);
+        // The L1 inputs are not walked here (up to 1.2M gas on the largest batch): a queue fault
+        // is proven by `proveDataFault`, which voids this game.
+        (Fault fault,, Inspection memory r) = _check(header, data, g.lo, false);
         if (fault != Fault.None) {
             _challengerWins(id, g, Outcome.DataFault, fault);
             return;
@@ -397,7 +399,7 @@ contract DisputeGame {
     function proveDataFault(Rollup.BatchHeader calldata header, bytes calldata data) external {
         _liveBatch(header.batchIndex, keccak256(abi.encode(header)));
         if (keccak256(data) != header.dataHash) revert DataMismatch();
-        (Fault fault, uint256 detail,) = _check(header, data, type(uint256).max);
+        (Fault fault, uint256 detail,) = _check(header, data, type(uint256).max, true);
         if (fault == Fault.None && header.opCount == 0 && header.newStateRoot != header.prevStateRoot) {
             fault = Fault.EmptyBatchRootChanged;
         }
@@ -431,8 +433,9 @@ contract DisputeGame {
     /// @param data The batch data.
     /// @param h The batch's header (its parent must be on chain: the queue position to start from).
     /// @param opIndex The operation whose hash to report (out of range: none).
+    /// @param queue Whether to check the L1 inputs against the queue too.
     /// @return r What was found.
-    function inspect(bytes calldata data, Rollup.BatchHeader calldata h, uint256 opIndex)
+    function inspect(bytes calldata data, Rollup.BatchHeader calldata h, uint256 opIndex, bool queue)
         external
         view
         returns (Inspection memory r)
@@ -446,6 +449,7 @@ contract DisputeGame {
             r.detail = n;
             return r;
         }
+        if (!queue) return r;
         uint256 from = rollup.batch(h.batchIndex - 1).queuePosition;
         (uint256 count, uint256 bad, uint256 at, bytes32 chain) =
             _scanL1Inputs(batch, from, h.queuePosition, rollup.queueChainAt(from));
@@ -587,14 +591,14 @@ contract DisputeGame {
         if (rollup.isFinalized(batchIndex)) revert BatchFinal(batchIndex);
     }
 
-    /// @notice Size, decoding, op count and L1 inputs of a batch's data (`inspect` through a
-    ///         self-call, whose `BatchDataError` becomes `Fault.UndecodableData`).
-    function _check(Rollup.BatchHeader calldata h, bytes calldata data, uint256 opIndex)
+    /// @notice Size, decoding, op count and (if `queue`) L1 inputs of a batch's data (`inspect`
+    ///         through a self-call, whose `BatchDataError` becomes `Fault.UndecodableData`).
+    function _check(Rollup.BatchHeader calldata h, bytes calldata data, uint256 opIndex, bool queue)
         private
         returns (Fault, uint256, Inspection memory r)
     {
         if (data.length > MAX_DATA_BYTES) return (Fault.OversizedData, data.length, r);
-        try this.inspect(data, h, opIndex) returns (Inspection memory got) {
+        try this.inspect(data, h, opIndex, queue) returns (Inspection memory got) {
             return (got.fault, got.detail, got);
         } catch (bytes memory reason) {
             // INVARIANT: only the decoder's own verdict is a fault; anything else (out of gas in

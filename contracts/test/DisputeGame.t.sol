@@ -538,6 +538,26 @@ contract DisputeGameTest is Setup {
         dg.timeout(id);
     }
 
+    function test_game_queueFault_provenBeside_voidsGame() public {
+        _queueForEveryKind();
+        _enqueue(L1Inputs.forcedClose(16, 0, 0));
+        bytes memory data = _valid(EVERY_KIND);
+        bytes32[] memory truth = _trace(data, keccak256("s1"));
+        // The root is the STF's, but the header claims item 16, which the batch skips.
+        Rollup.BatchHeader memory h = _post(data, 19, truth[19], 17);
+        uint256 id = _open(h);
+        _bisect(id, truth, truth, Strategy.AlwaysDisagree);
+        // loadOp does not walk the L1 inputs: the op is loaded, the root would stand ...
+        dg.loadOp(id, h, data);
+        assertEq(uint256(dg.game(id).status), uint256(DisputeGame.Status.Stepping), "no verdict from loadOp");
+        // ... so the challenger proves the queue fault beside the game, which voids it.
+        vm.prank(challenger);
+        dg.proveDataFault(h, data);
+        dg.cancel(id);
+        assertEq(dg.credit(challenger), BOND + SEQ_BOND, "slashed bond as prover + own bond back");
+        assertEq(rollup.nextBatchIndex(), 2, "rolled back");
+    }
+
     function test_batchGone_noWinnerByTimeoutOrStep() public {
         _queueForEveryKind();
         bytes memory data = _valid(EVERY_KIND);
@@ -889,18 +909,14 @@ contract DisputeGameTest is Setup {
         }
     }
 
-    /// @notice A whole game on the largest batch the data cap allows (8,801 FundingTicks in
-    ///         35,207 bytes: ⌈log2 8,801⌉ = 14 rounds), the sequencer lying about the last op
-    ///         so the game runs all the way down; and the bisection alone over 100,000 ops
-    ///         (Governance's largest `maxBatchSize`, 17 rounds). Gas per side in the console.
-    function test_gas_fullGame_maxBatch() public {
-        uint256 n = (dg.MAX_DATA_BYTES() - 3) / 4;
-        bytes memory data = _fundingTicks(n);
+    /// @notice A whole game on `data` (n operations), the sequencer lying about the last root so
+    ///         the game runs all the way down to the last operation (⌈log₂ n⌉ rounds); every
+    ///         transaction measured; the gas per side in the console.
+    function _measuredGame(bytes memory data, uint256 n, string memory what) internal returns (Tally memory t) {
         assertLe(data.length, dg.MAX_DATA_BYTES(), "within the cap");
         bytes32[] memory truth = _trace(data, GENESIS);
         bytes32[] memory claimed = _lie(truth, n);
         Rollup.BatchHeader memory h = _post(data, uint64(n), claimed[n], 0);
-        Tally memory t;
         vm.prank(challenger);
         uint256 id = dg.open{value: BOND}(h);
         _measureOpen(h, t);
@@ -911,25 +927,48 @@ contract DisputeGameTest is Setup {
             _measure(challenger, abi.encodeCall(DisputeGame.choose, (id, claimed[mid] == truth[mid])), true, t);
             ++t.moves;
         }
-        assertEq(t.moves, 14, "log2 rounds");
         uint256 loadGas = _measure(challenger, abi.encodeCall(DisputeGame.loadOp, (id, h, data)), true, t);
-        assertLt(
-            loadGas + 21_000 + _calldataGas(abi.encodeCall(DisputeGame.loadOp, (id, h, data))),
-            16_777_216,
-            "loadOp fits one transaction under EIP-7825's cap"
-        );
+        uint256 loadTx = loadGas + 21_000 + _calldataGas(abi.encodeCall(DisputeGame.loadOp, (id, h, data)));
+        assertLt(loadTx, 16_777_216, "loadOp fits one transaction under EIP-7825's cap");
         DisputeGame.Game memory end = dg.game(id);
         bytes memory op = BatchCodec.opAt(BatchCodec.decode(data), end.lo);
         uint256 stepGas = _measure(challenger, abi.encodeCall(DisputeGame.step, (id, op, abi.encode(end.loRoot))), true, t);
         assertEq(uint256(dg.game(id).status), uint256(DisputeGame.Status.ChallengerWon), "challenger won");
-        console.log("max batch ops (FundingTicks in MAX_DATA_BYTES)", n);
-        console.log("rounds", t.moves);
-        console.log("defender bisect, execution gas total", t.defenderExec);
-        console.log("defender total incl. 21k + calldata per tx", t.defenderTx);
-        console.log("challenger open+choose+loadOp+step, execution gas", t.challengerExec);
-        console.log("challenger total incl. 21k + calldata per tx", t.challengerTx);
-        console.log("loadOp execution gas (decodes 35 KB)", loadGas);
-        console.log("step execution gas (test prover)", stepGas);
+        console.log(what);
+        console.log("  ops", n);
+        console.log("  data bytes", data.length);
+        console.log("  rounds", t.moves);
+        console.log("  defender: all bisects, execution gas", t.defenderExec);
+        console.log("  defender: incl. 21k + calldata per tx", t.defenderTx);
+        console.log("  challenger: open + chooses + loadOp + step, execution gas", t.challengerExec);
+        console.log("  challenger: incl. 21k + calldata per tx", t.challengerTx);
+        console.log("  loadOp execution gas", loadGas);
+        console.log("  loadOp tx gas", loadTx);
+        console.log("  step execution gas (test prover)", stepGas);
+    }
+
+    /// @notice The largest batch the data cap allows by op count: 8,801 FundingTicks (4 bytes
+    ///         each, the shortest operation) in 35,207 bytes, 14 rounds.
+    function test_gas_fullGame_mostOps() public {
+        uint256 n = (dg.MAX_DATA_BYTES() - 3) / 4;
+        Tally memory t = _measuredGame(_fundingTicks(n), n, "full game, most operations (FundingTicks)");
+        assertEq(t.moves, 14, "log2 rounds");
+    }
+
+    /// @notice The costliest data to decode per byte, at the cap (fixture `worst`
+    ///         oracle68AtLimitx168: 168 OracleUpdates of 68 one-byte price points, 35,115
+    ///         bytes), 8 rounds.
+    function test_gas_fullGame_costliestDecode() public {
+        assertEq(vm.parseJsonString(fixture, ".worst[6].name"), "oracle68AtLimitx168", "fixture order");
+        bytes memory unit = vm.parseJsonBytes(fixture, ".worst[6].unit");
+        uint256 count = vm.parseJsonUint(fixture, ".worst[6].count");
+        bytes memory data = abi.encodePacked(uint8(1), uint8(0x80 | (count & 0x7f)), uint8(count >> 7));
+        for (uint256 i; i < count; ++i) {
+            data = bytes.concat(data, unit);
+        }
+        assertEq(data.length, vm.parseJsonUint(fixture, ".worst[6].dataLength"), "length");
+        Tally memory t = _measuredGame(data, count, "full game, costliest decode (68-point OracleUpdates)");
+        assertEq(t.moves, 8, "log2 rounds");
     }
 
     function _measureOpen(Rollup.BatchHeader memory h, Tally memory t) internal {
@@ -944,29 +983,6 @@ contract DisputeGameTest is Setup {
         uint256 used = g0 - gasleft();
         t.challengerExec += used;
         t.challengerTx += used + 21_000 + _calldataGas(abi.encodeCall(DisputeGame.open, (h)));
-        console.log("open execution gas", used);
-    }
-
-    function test_gas_worstDecode_loadOp() public {
-        // The costliest data per byte at the cap (fixture `worst` oracle68AtLimitx168).
-        uint256 w = 6;
-        assertEq(vm.parseJsonString(fixture, ".worst[6].name"), "oracle68AtLimitx168", "fixture order");
-        bytes memory unit = vm.parseJsonBytes(fixture, string.concat(".worst[", vm.toString(w), "].unit"));
-        uint256 count = vm.parseJsonUint(fixture, ".worst[6].count");
-        bytes memory data = abi.encodePacked(uint8(1), uint8(0x80 | (count & 0x7f)), uint8(count >> 7));
-        for (uint256 i; i < count; ++i) {
-            data = bytes.concat(data, unit);
-        }
-        assertEq(data.length, vm.parseJsonUint(fixture, ".worst[6].dataLength"), "length");
-        Rollup.BatchHeader memory h = _post(data, uint64(count), keccak256("x"), 0);
-        uint256 id = _open(h);
-        bytes32[] memory claimed = _lie(new bytes32[](count + 1), 0);
-        _bisect(id, claimed, claimed, Strategy.AlwaysAgree);
-        Tally memory t;
-        uint256 used = _measure(challenger, abi.encodeCall(DisputeGame.loadOp, (id, h, data)), true, t);
-        console.log("loadOp execution gas, costliest 35 KB data", used);
-        console.log("loadOp tx gas incl. 21k + calldata", t.challengerTx);
-        assertLt(t.challengerTx, 16_777_216, "fits one transaction under EIP-7825's cap");
     }
 
     function test_gas_bisection_100kOps() public {

@@ -3567,6 +3567,11 @@ export const disputeGameAbi = [
         "name": "opIndex",
         "type": "uint256",
         "internalType": "uint256"
+      },
+      {
+        "name": "queue",
+        "type": "bool",
+        "internalType": "bool"
       }
     ],
     "outputs": [
