@@ -21,10 +21,11 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { applyWithWitness, type OneStepCase } from "../../prover/witness.js";
 import { bytesToHex } from "../../sequencer/state/bytes.js";
-import { CANCEL_BY_CLIENT_ID, ORDER_SLOTS, ZERO_ADDRESS } from "../../sequencer/state/constants.js";
+import { CANCEL_BY_CLIENT_ID, FLAG_SELL, ORDER_SLOTS, ZERO_ADDRESS } from "../../sequencer/state/constants.js";
 import { createGenesisState } from "../../sequencer/state/genesis.js";
 import type { Hex, Op, SequencedOp, SignedOp } from "../../sequencer/state/ops.js";
 import { recoverOp, type SigningDomain, signDigest, signingDigest } from "../../sequencer/state/signing.js";
+import { crossHealth } from "../../sequencer/state/margin.js";
 import type { CrossmarginState } from "../../sequencer/state/state.js";
 import { applyOp } from "../../sequencer/state/stf.js";
 import { testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
@@ -40,7 +41,16 @@ export const ONESTEP_DOMAIN: SigningDomain = {
 };
 
 /** Operation types the Solidity prover executes so far, and vectors generated for each. */
-export const ONESTEP_TYPES = ["Deposit", "GrantSessionKey", "RevokeSessionKey", "CancelOrder", "CancelAll"] as const;
+export const ONESTEP_TYPES = [
+  "Deposit",
+  "ForcedWithdraw",
+  "Withdraw",
+  "Transfer",
+  "GrantSessionKey",
+  "RevokeSessionKey",
+  "CancelOrder",
+  "CancelAll",
+] as const;
 export type OneStepType = (typeof ONESTEP_TYPES)[number];
 export const VECTORS_PER_TYPE = 40;
 
@@ -72,7 +82,8 @@ function randomState(rng: Rng): { state: CrossmarginState; now: bigint; nonce: b
     applyOp(state, op, { timestamp: now, signer });
   };
   for (let a = 0; a < ACCOUNTS; a++) {
-    apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 0, amount: 1_000_000n * USD });
+    const cash = rng.chance(0.5) ? 1_000_000n * USD : 20_000n * USD;
+    apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 0, amount: cash });
     if (rng.chance(0.5)) apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 1, amount: 10n ** 19n });
   }
   const history = new RandomOps(rng, ACCOUNTS);
@@ -90,6 +101,25 @@ function randomState(rng: Rng): { state: CrossmarginState; now: bigint; nonce: b
       const key = SESSION_ADDRS[rng.int(SESSION_KEYS_KNOWN)]!;
       const expiry = rng.chance(0.2) ? now + 1n + rng.big(10n) : now + 1_000n + rng.big(100_000n);
       apply({ type: "GrantSessionKey", account: a, nonce, key, expiry, signature: "0x" }, OWNERS[a]!);
+    }
+  }
+  // Resting orders (inside the oracle band, away from the touch) for the cancels to find.
+  for (let a = 0; a < ACCOUNTS; a++) {
+    const orders = rng.int(4);
+    for (let k = 0; k < orders; k++) {
+      const market = rng.int(state.markets.length);
+      const m = state.markets[market]!;
+      const sell = rng.chance(0.5);
+      const away = (m.oraclePrice * BigInt(5 + rng.int(10))) / 100n;
+      const raw = sell ? m.oraclePrice + away : m.oraclePrice - away;
+      const price = raw - (raw % m.tickSize);
+      const size = m.lotSize * (1n + rng.big(20n));
+      const expiry = rng.chance(0.2) ? now + 1n + rng.big(3_000n) : 0n;
+      nonce += 1n;
+      apply(
+        { type: "PlaceOrder", account: a, nonce, market, flags: sell ? FLAG_SELL : 0, price, size, expiry, clientOrderId: 1n + rng.big(5n), signature: "0x" },
+        OWNERS[a]!,
+      );
     }
   }
   return { state, now, nonce };
@@ -140,12 +170,40 @@ function pickNonce(rng: Rng, state: CrossmarginState, account: number, now: bigi
   return fresh;
 }
 
+function pickAsset(rng: Rng): number {
+  return rng.chance(0.08) ? 2 + rng.int(3) : rng.chance(0.7) ? 0 : 1;
+}
+
+/** An amount to take out: mostly within the balance, sometimes all of it, more, or nothing. */
+function pickDebit(rng: Rng, state: CrossmarginState, account: number, asset: number, now: bigint): bigint {
+  const acct = state.accounts[account];
+  const balance = acct?.balances[asset] ?? 0n;
+  if (acct !== undefined && asset === 0 && acct.openMarkets.length > 0 && rng.chance(0.7)) {
+    // At the initial-margin edge of an account with open positions: the rounding decides.
+    const h = crossHealth(state, acct, now);
+    const edge = h.equity - h.initial + BigInt(rng.int(5) - 2);
+    if (edge > 0n) return edge <= balance ? edge : balance - BigInt(rng.int(3));
+  }
+  const r = rng.int(100);
+  if (r < 5) return 0n;
+  if (r < 15) return balance > 0n ? balance : 1n;
+  if (r < 22) return balance + 1n + rng.big(1000n);
+  if (r < 27) return (1n << 127n) + rng.big(1n << 126n);
+  return balance > 1n ? 1n + rng.big(balance) : 1n + rng.big(1000n);
+}
+
+/** An account with open positions when there is one (margin checks then matter). */
+function tradingAccount(rng: Rng, state: CrossmarginState): number {
+  const trading = state.accounts.flatMap((a, i) => (a.openMarkets.length > 0 ? [i] : []));
+  return trading.length > 0 ? rng.pick(trading) : pickAccount(rng, state);
+}
+
 function pickAccount(rng: Rng, state: CrossmarginState): number {
   return rng.chance(0.05) ? state.accounts.length + rng.int(3) : rng.int(state.accounts.length);
 }
 
 function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigint, fresh: bigint): Op {
-  const account = pickAccount(rng, state);
+  const account = rng.chance(0.5) && (type === "Withdraw" || type === "Transfer" || type === "ForcedWithdraw") ? tradingAccount(rng, state) : pickAccount(rng, state);
   const nonce = pickNonce(rng, state, account, now, fresh);
   switch (type) {
     case "Deposit": {
@@ -156,6 +214,21 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
       const amount = rng.chance(0.05) ? (1n << 127n) + rng.big(1n << 126n) : rng.chance(0.05) ? 0n : 1n + rng.big(10n ** 12n);
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
       return { type, queueIndex, account: target, owner: upperSome(rng, who), asset, amount };
+    }
+    case "ForcedWithdraw": {
+      const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
+      return { type, queueIndex, account, asset: pickAsset(rng), amount: pickDebit(rng, state, account, 0, now) };
+    }
+    case "Withdraw": {
+      const asset = pickAsset(rng);
+      const op = { type, account, nonce, asset, amount: pickDebit(rng, state, account, asset, now), signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, false));
+    }
+    case "Transfer": {
+      const asset = pickAsset(rng);
+      const to = rng.chance(0.08) ? account : rng.chance(0.05) ? state.accounts.length + rng.int(3) : rng.int(state.accounts.length);
+      const op = { type, account, nonce, to, asset, amount: pickDebit(rng, state, account, asset, now), signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, false));
     }
     case "GrantSessionKey": {
       const owner = state.accounts[account]?.owner ?? ZERO_ADDRESS;

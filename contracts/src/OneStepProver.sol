@@ -5,13 +5,15 @@ import {IOneStepProver} from "./IOneStepProver.sol";
 import {StateProofs} from "./lib/StateProofs.sol";
 import {Witness} from "./onestep/Witness.sol";
 import {OneStepLayout as S} from "./onestep/OneStepLayout.sol";
+import {Margin} from "./onestep/Margin.sol";
 
 /// @title OneStepProver
 /// @notice The Solidity copy of the STF (sequencer/state) for one operation: verifies the
 ///         witness (an SSZ multiproof, docs/fault-proofs.md §Witness) against the pre-state
 ///         root, executes the operation on the witnessed nodes with the TypeScript STF's rules,
 ///         and hashes the same nodes again for the post-state root.
-/// @dev Supported so far: Deposit, GrantSessionKey, RevokeSessionKey, CancelOrder, CancelAll.
+/// @dev Supported so far: Deposit, ForcedWithdraw, Withdraw, Transfer, GrantSessionKey,
+///      RevokeSessionKey, CancelOrder, CancelAll (`isSupported`).
 ///      Any other operation type reverts `UnsupportedOperation` (never a verdict).
 ///
 ///      Refusals follow stf.ts: a refused account-signed operation changes nothing (post-root
@@ -33,10 +35,13 @@ contract OneStepProver is IOneStepProver {
     // ================================================================ constants
 
     uint8 internal constant OP_DEPOSIT = 0;
+    uint8 internal constant OP_WITHDRAW = 2;
+    uint8 internal constant OP_TRANSFER = 3;
     uint8 internal constant OP_GRANT_SESSION_KEY = 4;
     uint8 internal constant OP_REVOKE_SESSION_KEY = 5;
     uint8 internal constant OP_CANCEL_ORDER = 7;
     uint8 internal constant OP_CANCEL_ALL = 8;
+    uint8 internal constant OP_FORCED_WITHDRAW = 17;
 
     uint256 internal constant CANCEL_BY_CLIENT_ID = 255;
     uint256 internal constant ALL_MARKETS = 0xffff;
@@ -52,6 +57,10 @@ contract OneStepProver is IOneStepProver {
     bytes32 internal constant CANCEL_ORDER_TYPE_HASH =
         keccak256("CancelOrder(uint32 account,uint64 nonce,uint8 slot,uint64 clientOrderId)");
     bytes32 internal constant CANCEL_ALL_TYPE_HASH = keccak256("CancelAll(uint32 account,uint64 nonce,uint16 market)");
+    bytes32 internal constant WITHDRAW_TYPE_HASH =
+        keccak256("Withdraw(uint32 account,uint64 nonce,uint8 asset,uint128 amount)");
+    bytes32 internal constant TRANSFER_TYPE_HASH =
+        keccak256("Transfer(uint32 account,uint64 nonce,uint32 to,uint8 asset,uint128 amount)");
 
     /// @notice The EIP-712 domain the rollup's signatures are bound to (signing.ts `eip712Domain`).
     bytes32 public immutable DOMAIN_SEPARATOR;
@@ -74,10 +83,7 @@ contract OneStepProver is IOneStepProver {
         // SequencedOp: timestamp (u64 LE) ‖ offset of the union (u32 LE, always 12) ‖ selector ‖ body.
         if (opBytes.length < 13 || _le(opBytes, 8, 4) != 12) revert OpMalformed(0xff, opBytes.length);
         uint8 selector = uint8(opBytes[12]);
-        if (
-            selector != OP_DEPOSIT && selector != OP_GRANT_SESSION_KEY && selector != OP_REVOKE_SESSION_KEY
-                && selector != OP_CANCEL_ORDER && selector != OP_CANCEL_ALL
-        ) revert UnsupportedOperation(selector);
+        if (!isSupported(selector)) revert UnsupportedOperation(selector);
         uint64 ts = uint64(_le(opBytes, 0, 8));
         bytes calldata body = opBytes[13:];
 
@@ -85,15 +91,18 @@ contract OneStepProver is IOneStepProver {
         // stf.ts: TIMESTAMP_REGRESSION refuses any operation before anything else.
         if (ts < w.getU64(S.CLOCK)) return preRoot;
 
-        if (selector == OP_DEPOSIT) {
-            if (body.length != 49) revert OpMalformed(selector, opBytes.length);
+        if (selector == OP_DEPOSIT || selector == OP_FORCED_WITHDRAW) {
+            if (body.length != (selector == OP_DEPOSIT ? 49 : 29)) revert OpMalformed(selector, opBytes.length);
             // L1 inputs: only the next queue item may be consumed (else nothing changes).
             if (_le(body, 0, 8) != w.getU64(S.L1_NEXT_INDEX)) return preRoot;
-            _deposit(w, body);
+            if (selector == OP_DEPOSIT) _deposit(w, body);
+            else _forcedWithdraw(w, ts, body);
             _consumeL1Input(w, opBytes[12:]);
         } else {
             bool accepted;
-            if (selector == OP_GRANT_SESSION_KEY) accepted = _grantSessionKey(w, ts, body);
+            if (selector == OP_WITHDRAW) accepted = _withdraw(w, ts, body);
+            else if (selector == OP_TRANSFER) accepted = _transfer(w, ts, body);
+            else if (selector == OP_GRANT_SESSION_KEY) accepted = _grantSessionKey(w, ts, body);
             else if (selector == OP_REVOKE_SESSION_KEY) accepted = _revokeSessionKey(w, ts, body);
             else if (selector == OP_CANCEL_ORDER) accepted = _cancelOrder(w, ts, body);
             else accepted = _cancelAll(w, ts, body);
@@ -101,6 +110,13 @@ contract OneStepProver is IOneStepProver {
         }
         w.setU64(S.CLOCK, ts);
         return w.root();
+    }
+
+    /// @notice Whether this prover executes operations with this union selector (types.ts OP_TYPES).
+    function isSupported(uint8 selector) public pure returns (bool) {
+        return selector == OP_DEPOSIT || selector == OP_WITHDRAW || selector == OP_TRANSFER
+            || selector == OP_GRANT_SESSION_KEY || selector == OP_REVOKE_SESSION_KEY || selector == OP_CANCEL_ORDER
+            || selector == OP_CANCEL_ALL || selector == OP_FORCED_WITHDRAW;
     }
 
     // ================================================================ L1 inputs
@@ -171,7 +187,86 @@ contract OneStepProver is IOneStepProver {
         return StateProofs.merkleize(f, 3);
     }
 
+    /// @dev ops/forced.ts `processForcedWithdraw`: Withdraw's rules without signature or nonce.
+    ///      Body: queueIndex u64 ‖ account u32 ‖ asset u8 ‖ amount u128.
+    function _forcedWithdraw(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view {
+        uint256 account = _le(body, 8, 4);
+        if (account >= w.getU64(S.ACCOUNTS_LENGTH)) return; // ACCOUNT_UNKNOWN
+        uint256 asset = uint8(body[12]);
+        uint256 amount = _le(body, 13, 16);
+        if (!Margin.checkDebit(w, account, asset, amount, ts)) return;
+        _moveToWithdrawal(w, account, asset, amount);
+    }
+
+    /// @dev ops/withdraw.ts `moveToWithdrawal`: debit, and append the record L1 claims prove.
+    function _moveToWithdrawal(Witness.Proof memory w, uint256 account, uint256 asset, uint256 amount) internal view {
+        _setBalance(w, account, asset, Margin.balance(w, account, asset) - int256(amount));
+        uint256 index = w.getU64(S.WITHDRAWALS_LENGTH);
+        address owner = w.getAddress(S.owner(account));
+        w.set(
+            S.withdrawal(index),
+            StateProofs.hashWithdrawal(StateProofs.Withdrawal(uint32(account), owner, uint8(asset), uint128(amount)))
+        );
+        w.setU64(S.WITHDRAWALS_LENGTH, uint64(index + 1));
+    }
+
+    function _setBalance(Witness.Proof memory w, uint256 account, uint256 asset, int256 value) internal pure {
+        uint256 g = S.balanceChunk(account, asset);
+        w.set(g, Witness.withPacked(w.get(g), asset & 1, 128, uint256(uint128(int128(value)))));
+    }
+
     // ================================================================ account-signed operations
+
+    /// @dev ops/withdraw.ts `processWithdraw`.
+    ///      Body: account u32 ‖ nonce u64 ‖ asset u8 ‖ amount u128 ‖ signature (65).
+    function _withdraw(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 94) revert OpMalformed(OP_WITHDRAW, body.length + 13);
+        bytes32 structHash = keccak256(
+            abi.encode(WITHDRAW_TYPE_HASH, _le(body, 0, 4), _le(body, 4, 8), uint8(body[12]), _le(body, 13, 16))
+        );
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(w, ts, body, structHash, true);
+        if (!fresh) return false;
+        uint256 account = _le(body, 0, 4);
+        if (!Margin.checkDebit(w, account, uint8(body[12]), _le(body, 13, 16), ts)) return false;
+        _useNonce(w, account, nonceSlot, _le(body, 4, 8));
+        _moveToWithdrawal(w, account, uint8(body[12]), _le(body, 13, 16));
+        return true;
+    }
+
+    /// @dev ops/transfer.ts `processTransfer`.
+    ///      Body: account u32 ‖ nonce u64 ‖ to u32 ‖ asset u8 ‖ amount u128 ‖ signature (65).
+    function _transfer(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 98) revert OpMalformed(OP_TRANSFER, body.length + 13);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(w, ts, body, _transferHash(body), true);
+        if (!fresh) return false;
+        if (!_transferAllowed(w, ts, body)) return false;
+        _useNonce(w, _le(body, 0, 4), nonceSlot, _le(body, 4, 8));
+        uint256 asset = uint8(body[16]);
+        int256 amount = int256(_le(body, 17, 16));
+        _setBalance(w, _le(body, 0, 4), asset, Margin.balance(w, _le(body, 0, 4), asset) - amount);
+        _setBalance(w, _le(body, 12, 4), asset, Margin.balance(w, _le(body, 12, 4), asset) + amount);
+        return true;
+    }
+
+    /// @dev Transfer's checks after the signature and nonce, in the TypeScript order.
+    function _transferAllowed(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        uint256 account = _le(body, 0, 4);
+        uint256 to = _le(body, 12, 4);
+        if (to >= w.getU64(S.ACCOUNTS_LENGTH)) return false; // ACCOUNT_UNKNOWN
+        if (to == account) return false; // TRANSFER_TO_SELF
+        uint256 asset = uint8(body[16]);
+        uint256 amount = _le(body, 17, 16);
+        if (!Margin.checkDebit(w, account, asset, amount, ts)) return false;
+        return Margin.balance(w, to, asset) + int256(amount) <= type(int128).max; // OVERFLOW otherwise
+    }
+
+    function _transferHash(bytes calldata body) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                TRANSFER_TYPE_HASH, _le(body, 0, 4), _le(body, 4, 8), _le(body, 12, 4), uint8(body[16]), _le(body, 17, 16)
+            )
+        );
+    }
 
     /// @dev ops/sessionKeys.ts `processGrantSessionKey`.
     ///      Body: account u32 ‖ nonce u64 ‖ key (20) ‖ expiry u64 ‖ signature (65).

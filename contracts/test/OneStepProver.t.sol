@@ -75,6 +75,18 @@ contract OneStepProverTest is Test {
         _replay("Deposit");
     }
 
+    function test_forcedWithdraw() public {
+        _replay("ForcedWithdraw");
+    }
+
+    function test_withdraw() public {
+        _replay("Withdraw");
+    }
+
+    function test_transfer() public {
+        _replay("Transfer");
+    }
+
     function test_grantSessionKey() public {
         _replay("GrantSessionKey");
     }

@@ -13,6 +13,13 @@ library OneStepLayout {
     uint256 internal constant CLOCK = 18;
     /// @dev `state.params.nonceWindowMs`: field 2 of `Params` (16-leaf tree under gindex 16).
     uint256 internal constant PARAMS_NONCE_WINDOW = 258;
+    /// @dev `Params` fields (16-leaf tree under gindex 16): maxOracleAgeMs (0),
+    ///      portfolioFloorPpm (12), portfolioMaintenancePpm (13), groupShocksPpm (14: eight
+    ///      uint32 packed in one chunk, which is the vector's root).
+    uint256 internal constant PARAMS_MAX_ORACLE_AGE = 256;
+    uint256 internal constant PARAMS_PORTFOLIO_FLOOR = 268;
+    uint256 internal constant PARAMS_PORTFOLIO_MAINTENANCE = 269;
+    uint256 internal constant PARAMS_GROUP_SHOCKS = 270;
     uint256 internal constant L1_NEXT_INDEX = L.L1_NEXT_INDEX_GINDEX;
     uint256 internal constant L1_CHAIN_HASH = L.L1_CHAIN_HASH_GINDEX;
     uint256 internal constant ASSETS_LENGTH = L.ASSETS_LENGTH_GINDEX;
@@ -38,6 +45,23 @@ library OneStepLayout {
     uint256 internal constant ORDER_DEPTH = 3;
     uint256 internal constant ORDER_SLOTS = 64;
     uint256 internal constant ORDER_SLOTS_DEPTH = 6;
+
+    /// @dev `Market` fields (16-leaf tree); `MarginTier` fields (4-leaf tree).
+    uint256 internal constant MARKET_DEPTH = 4;
+    uint256 internal constant MARKET_TIERS = 3;
+    uint256 internal constant MARKET_ORACLE_PRICE = 4;
+    uint256 internal constant MARKET_ORACLE_TIMESTAMP = 5;
+    uint256 internal constant MARKET_FUNDING_INDEX = 6;
+    uint256 internal constant MARKET_GROUP = 8;
+    uint256 internal constant MARGIN_TIERS = 4;
+    uint256 internal constant TIER_NOTIONAL_CAP = 0;
+    uint256 internal constant TIER_IMF = 1;
+    uint256 internal constant TIER_MMF = 2;
+
+    /// @dev `Position` fields (8-leaf tree).
+    uint256 internal constant POSITION_DEPTH = 3;
+    uint256 internal constant POSITIONS_DEPTH = 6;
+    uint256 internal constant ACCOUNT_POSITIONS = 5;
 
     uint256 internal constant SESSION_KEYS = 4;
     uint256 internal constant NONCE_WINDOW = 16;
@@ -75,6 +99,26 @@ library OneStepLayout {
 
     function orderField(uint256 a, uint256 slot, uint256 field) internal pure returns (uint256) {
         return (orderSlot(a, slot) << ORDER_DEPTH) | field;
+    }
+
+    function assetField(uint256 asset, uint256 field) internal pure returns (uint256) {
+        return ((L.ASSETS_FIRST_GINDEX + asset) << L.ASSET_DEPTH) | field;
+    }
+
+    function marketField(uint256 market, uint256 field) internal pure returns (uint256) {
+        return ((L.MARKETS_FIRST_GINDEX + market) << MARKET_DEPTH) | field;
+    }
+
+    function tierField(uint256 market, uint256 tier, uint256 field) internal pure returns (uint256) {
+        return (((marketField(market, MARKET_TIERS) << 2) | tier) << 2) | field;
+    }
+
+    function positionSlot(uint256 a, uint256 market) internal pure returns (uint256) {
+        return (accountField(a, ACCOUNT_POSITIONS) << POSITIONS_DEPTH) | market;
+    }
+
+    function positionField(uint256 a, uint256 market, uint256 field) internal pure returns (uint256) {
+        return (positionSlot(a, market) << POSITION_DEPTH) | field;
     }
 
     function withdrawal(uint256 i) internal pure returns (uint256) {
