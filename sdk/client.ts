@@ -40,6 +40,7 @@ import {
   type ModifyResult,
   type Receipt,
   type ExitProof,
+  type NavHistory,
   type Reserves,
   type VerifierReport,
   type WithdrawalProof,
@@ -57,6 +58,7 @@ import {
   parseLoggedOp,
   parseMarkets,
   parseModify,
+  parseNavHistory,
   parseReceipt,
   parseReserves,
   parseVerifierReport,
@@ -299,6 +301,12 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
       if (!Number.isSafeInteger(account) || account < 0) throw new Error(`exitProof: account must be a non-negative integer, got ${account}`);
       if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 0)) throw new Error(`exitProof: batch must be an L1 batch index >= 0, got ${batch}`);
       return get(`/v1/accounts/${account}/exit-proof${batch === undefined ? "" : `?batch=${batch}`}`, parseExitProof);
+    },
+    /** This account's (or `account`'s) NAV after each sealed L1 batch `from..to` (default: the last 100). */
+    nav: async (range: { from?: number; to?: number; account?: number } = {}): Promise<NavHistory> => {
+      const account = range.account ?? (await resolveIndex());
+      const q = [range.from === undefined ? "" : `from=${range.from}`, range.to === undefined ? "" : `to=${range.to}`].filter(Boolean).join("&");
+      return get(`/v1/accounts/${account}/nav${q ? `?${q}` : ""}`, parseNavHistory);
     },
     /**
      * Proof of reserves at L1 batch `batch` (default: the latest final one): check it against

@@ -51,6 +51,7 @@ export type {
   OpenOrder,
   OpRecord,
   Position,
+  NavHistory,
   Reserves,
   Reason,
   Receipt,

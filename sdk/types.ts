@@ -717,3 +717,39 @@ export function parseReserves(v: unknown): Reserves {
     }),
   };
 }
+
+/** `GET /v1/accounts/:index/nav`: an account's net value after each sealed batch of a range. */
+export interface NavHistory {
+  account: number;
+  from: number;
+  to: number;
+  /** L1 mode: the highest final batch; null without L1. */
+  finalizedThrough: number | null;
+  points: { batch: number; root: Hex; timestamp: bigint; nav: bigint; settlementBalance: bigint; positionsValue: bigint; openMarkets: number[]; finalized: boolean | null }[];
+}
+
+export function parseNavHistory(v: unknown): NavHistory {
+  const o = obj(v, "");
+  return {
+    account: num(o, "account", ""),
+    from: num(o, "from", ""),
+    to: num(o, "to", ""),
+    finalizedThrough: o.finalizedThrough === null ? null : num(o, "finalizedThrough", ""),
+    points: arr(o, "points", "", (x, q) => {
+      const p = obj(x, q);
+      return {
+        batch: num(p, "batch", q),
+        root: hash32(p.root, at(q, "root")),
+        timestamp: big(p, "timestamp", q),
+        nav: big(p, "nav", q),
+        settlementBalance: big(p, "settlementBalance", q),
+        positionsValue: big(p, "positionsValue", q),
+        openMarkets: arr(p, "openMarkets", q, (m, mq) => {
+          if (typeof m !== "number" || !Number.isSafeInteger(m)) throw new ShapeError(mq, "an integer", m);
+          return m;
+        }),
+        finalized: p.finalized === null ? null : bool(p, "finalized", q),
+      };
+    }),
+  };
+}

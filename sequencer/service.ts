@@ -26,6 +26,7 @@ import { l1Clients, type L1Clients } from "./l1/deploy.js";
 import { L1Deriver } from "./l1/derive.js";
 import { BatchPoster } from "./l1/poster.js";
 import { L1PostStore } from "./l1/postStore.js";
+import { l1BatchesView } from "./l1/batchView.js";
 import { latestFinalized, ReservesError, reservesAt } from "./l1/reserves.js";
 import { POST_QUEUE, type DistributedSealing, startDistributedSealing } from "./distributed/scheduler.js";
 import { BatchProver } from "./l1/proofs.js";
@@ -188,6 +189,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     l1: () => l1?.status() ?? null,
   });
   const prover = new BatchProver(core.log, cfg.genesis);
+  let postsView: L1PostStore | undefined;
   const app = createApi({
     core,
     batcher: new RecoveryBatcher(pool),
@@ -199,6 +201,8 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     l1Status: () => l1?.status() ?? null,
     prover,
     audit,
+    genesis: cfg.genesis,
+    latestFinalized: clients ? () => latestFinalized(clients.public, cfg.rollup) : undefined,
     // Reserves read the Vault on L1 at the batch's block: L1 mode only.
     reserves: clients
       ? async (batch) => {
@@ -209,6 +213,8 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
       : undefined,
     metrics,
     verifierUrl: cfg.verifierUrl,
+    // The poster's rows live in the op log's file (post workers write them in distributed mode).
+    l1Batches: clients ? (from, limit) => l1BatchesView({ client: clients.public, rollup: cfg.rollup, log: core.log, posts: (postsView ??= new L1PostStore(core.log.db)) }, from, limit) : undefined,
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -101,6 +101,10 @@ it("desks verify their own records and the reserves against a finalized root; ta
     expect(v.balances[0]).toBe(now.balances[0]); // no op of theirs since
     expect(v.positions.map((p) => [p.market, p.size])).toEqual([[0, i === 0 ? -20_000_000n : 20_000_000n]]);
   }
+  // NAV history: each point's root is the batch's, final up to the latest final batch.
+  const nav = await bob.nav({ from: 1, to: report.batch });
+  expect(nav.finalizedThrough).toBe(report.batch);
+  expect(nav.points.at(-1)).toMatchObject({ batch: report.batch, root: report.root, finalized: true });
   // The default batch is the latest final one.
   expect((await verifyMyAccount(alice, { publicClient: pub, rollup: d.rollup })).batch).toBe(report.batch);
 

@@ -80,6 +80,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("exit proof bundle"), ...errors(400, 404) },
     },
   },
+  "/v1/accounts/{index}/nav": {
+    get: {
+      summary: "NAV history: the account's net value after each sealed batch of a range (at most 1,000), final or not on L1",
+      parameters: [intPath("index"), { name: "from", in: "query", required: false, schema: { type: "string" } }, { name: "to", in: "query", required: false, schema: { type: "string" } }],
+      responses: { 200: ok("NAV history"), ...errors(400, 404) },
+    },
+  },
   "/v1/audit": {
     get: {
       summary: "The audit trail: liquidations, default-waterfall steps and ADL, by account, market, batch or kind, as JSON or CSV",
@@ -92,6 +99,21 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       summary: "Proof of reserves: the state's liabilities per asset at an L1 batch's root against the Vault's balance on L1 at that batch's block (L1 mode)",
       parameters: [{ name: "batch", in: "query", required: false, schema: { type: "string" } }],
       responses: { 200: ok("reserves report"), ...errors(400, 404, 503) },
+    },
+  },
+  "/v1/l1/batches": {
+    get: {
+      summary: "L1 mode: sealed batches as L1 sees them (the poster's latest attempt, the Rollup's stored root and timestamp, finality and seconds left in the challenge window at the L1 head)",
+      parameters: [query("from"), query("limit")],
+      responses: { 200: ok("challengeWindow, head, nextBatchIndex, batches"), ...errors(400, 404, 503) },
+    },
+  },
+  "/": { get: { summary: "the dashboard (HTML; docs/sequencer.md, Dashboard)", responses: { 200: { description: "the dashboard page", content: { "text/html": { schema: { type: "string" } } } } } } },
+  "/dashboard/{file}": {
+    get: {
+      summary: "the dashboard's script and stylesheet (app.js, style.css)",
+      parameters: [{ name: "file", in: "path", required: true, schema: { type: "string", enum: ["index.html", "app.js", "style.css"] } }],
+      responses: { 200: { description: "the file", content: { "text/javascript": { schema: { type: "string" } }, "text/css": { schema: { type: "string" } } } }, ...errors(404) },
     },
   },
   "/v1/stream": { get: { summary: "WebSocket upgrade: the stream of docs/api.md", responses: { 101: { description: "switching protocols" } } } },

@@ -19,8 +19,12 @@ import { type BatchProver, ProofError } from "../l1/proofs.js";
 import type { SequencerMetrics } from "../metrics.js";
 import { verifierSummary } from "./verifier.js";
 import { type ReservesReport, ReservesError } from "../l1/reserves.js";
+import { NAV_MAX_BATCHES, navHistory } from "../l1/nav.js";
+import type { GenesisConfig } from "../state/genesis.js";
 import { AUDIT_KINDS, type AuditKind, type AuditLog, auditCsv } from "../storage/audit.js";
 import { BaseError } from "viem";
+import { registerDashboard } from "./dashboard.js";
+import type { L1BatchesView } from "../l1/batchView.js";
 
 export interface ApiDeps {
   core: SequencerCore;
@@ -39,10 +43,16 @@ export interface ApiDeps {
   metrics?: SequencerMetrics;
   /** A verifier's status server (loopback) reported by GET /v1/verifier. */
   verifierUrl?: string;
+  /** The genesis the op log starts from (NAV history replays from it when no snapshot is older). */
+  genesis?: GenesisConfig;
+  /** L1 mode: the highest L1 batch final now (NAV points are marked final or not). */
+  latestFinalized?: () => Promise<number>;
   /** The audit trail (liquidations, waterfall steps, ADL) served by GET /v1/audit. */
   audit?: AuditLog;
   /** L1 mode: the proof-of-reserves report of an L1 batch (default: the latest final one). */
   reserves?: (batch: number | undefined) => Promise<ReservesReport>;
+  /** L1 mode: sealed batches with their posts, L1 records and challenge windows (GET /v1/l1/batches). */
+  l1Batches?: (from: number, limit: number) => Promise<L1BatchesView>;
 }
 
 function outcomeJson(o: SubmitOutcome) {
@@ -112,6 +122,7 @@ export function createApi(d: ApiDeps): Hono {
         chainId: d.domain.chainId,
         verifyingContract: d.domain.verifyingContract,
         nonceWindowMs: core.state.params.nonceWindowMs,
+        maxOracleAgeMs: core.state.params.maxOracleAgeMs,
         seq: core.log.lastSeq(),
         root: bytesToHex(stateRoot(core.state)),
         clock: core.state.clock,
@@ -260,7 +271,42 @@ export function createApi(d: ApiDeps): Hono {
     return c.json(batchJson(b));
   });
 
+  // Sealed batches as L1 sees them: posts, stored roots, time left in the challenge window.
+  app.get("/v1/l1/batches", async (c) => {
+    if (!d.l1Batches) throw new ApiError("NOT_FOUND", "L1 batch status needs the sequencer in L1 mode (--l1-rpc)");
+    const { from, limit: lim } = parseBatchesQuery(c.req.query("from"), c.req.query("limit"));
+    if (lim > 100) throw new ApiError("INVALID_FIELD", "limit must be 1..100 (each batch is an L1 read)", "limit");
+    try {
+      return c.json(toJson(await d.l1Batches(from, lim)) as object);
+    } catch (e) {
+      if (e instanceof BaseError) throw new ApiError("L1_UNAVAILABLE", e.shortMessage);
+      throw e;
+    }
+  });
+
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  // NAV history (docs/api.md): the account's net value after each sealed batch in a range.
+  app.get("/v1/accounts/:index/nav", async (c) => {
+    if (!d.genesis) throw new ApiError("NOT_FOUND", "NAV history is not served by this sequencer");
+    const index = intParam(c.req.param("index"), "index");
+    const last = core.log.lastBatch();
+    if (!last) throw new ApiError("BATCH_UNKNOWN", "no batch is sealed yet", "to");
+    const to = c.req.query("to") === undefined ? last.index + 1 : intParam(c.req.query("to")!, "to");
+    const from = c.req.query("from") === undefined ? Math.max(1, to - 99) : intParam(c.req.query("from")!, "from");
+    if (from < 1 || from > to) throw new ApiError("INVALID_FIELD", `from must be 1..to (${to})`, "from");
+    if (to > last.index + 1) throw new ApiError("BATCH_UNKNOWN", `L1 batch ${to} is not sealed (${last.index + 1} sealed)`, "to");
+    if (to - from + 1 > NAV_MAX_BATCHES) throw new ApiError("INVALID_FIELD", `at most ${NAV_MAX_BATCHES} batches per request`, "from");
+    const finalThrough = d.latestFinalized ? await d.latestFinalized().catch(() => null) : null;
+    let points;
+    try {
+      points = navHistory(core.log, d.genesis, index, from, to);
+    } catch (e) {
+      if (e instanceof ProofError && e.kind === "account_unknown") throw new ApiError("ACCOUNT_UNKNOWN", e.message, "index");
+      throw e;
+    }
+    return c.json(toJson({ account: index, from, to, finalizedThrough: finalThrough, points: points.map((p) => ({ ...p, finalized: finalThrough === null ? null : p.batch <= finalThrough })) }) as object);
+  });
 
   // The audit trail (docs/api.md): JSON, or CSV with ?format=csv.
   app.get("/v1/audit", (c) => {
@@ -319,6 +365,7 @@ export function createApi(d: ApiDeps): Hono {
     return c.json(toJson({ account, seq: out.record.seq }) as object);
   });
 
+  registerDashboard(app);
   return app;
 }
 

@@ -214,26 +214,47 @@ export function withdrawalProof(state: CrossmarginState, index: number): Withdra
   return new StateProver(state).withdrawal(index);
 }
 
-/** The state after op-log batch `batchIndex` (L1 batch `batchIndex + 1`), rebuilt from the log. */
-export function stateAfterBatch(log: OpLog, genesis: GenesisConfig, batchIndex: number): CrossmarginState {
-  const b = log.batch(batchIndex);
-  if (!b) throw new ProofError("batch_unknown", `op-log batch ${batchIndex} is not sealed (${(log.lastBatch()?.index ?? -1) + 1} sealed)`);
+/**
+ * Replays op-log batches `from..to` (inclusive) from the newest snapshot at or before batch
+ * `from`'s first op (else genesis), calling `visit` with the state after each batch; each
+ * batch's rebuilt root is checked against its sealed post-root, each op against its logged
+ * outcome. One forward pass: a history over many batches costs one replay, not one per batch.
+ * `visit` must not modify the state.
+ */
+export function replayBatches(log: OpLog, genesis: GenesisConfig, from: number, to: number, visit: (batchIndex: number, state: CrossmarginState) => void): void {
+  const first = log.batch(from);
+  const last = log.batch(to);
+  const sealed = (log.lastBatch()?.index ?? -1) + 1;
+  if (!first) throw new ProofError("batch_unknown", `op-log batch ${from} is not sealed (${sealed} sealed)`);
+  if (!last) throw new ProofError("batch_unknown", `op-log batch ${to} is not sealed (${sealed} sealed)`);
   let state = createGenesisState(genesis);
-  let from = 1;
-  const snap = log.snapshots().find((s) => s.seq <= b.toSeq);
+  let next = 1;
+  // A snapshot inside batch `from` is fine too: batch `from` ends at or after it.
+  const snap = log.snapshots().find((s) => s.seq <= first.toSeq);
   if (snap) {
     state = log.loadSnapshot(snap.seq).state;
-    from = snap.seq + 1;
+    next = snap.seq + 1;
   }
-  if (from <= b.toSeq) {
-    for (const o of log.readFrom(from, b.toSeq)) {
+  const ops = next <= last.toSeq ? log.readFrom(next, last.toSeq)[Symbol.iterator]() : [][Symbol.iterator]();
+  let pending = ops.next();
+  for (let i = from; i <= to; i++) {
+    const b = log.batch(i)!;
+    for (; !pending.done && pending.value.seq <= b.toSeq; pending = ops.next()) {
+      const o = pending.value;
       const r = applyOp(state, o.op.op, { timestamp: o.op.timestamp, ...o.ctx });
       if (r.ok !== o.ok) throw new ProofError("replay", `seq ${o.seq}: replay gave ${r.ok ? "ok" : r.reason}, the log recorded ${o.ok ? "ok" : o.reason}`);
     }
+    const root = stateRoot(state);
+    if (bytesToHex(root) !== bytesToHex(b.postRoot)) throw new ProofError("replay", `batch ${i}: rebuilt root ${bytesToHex(root)} differs from the sealed ${bytesToHex(b.postRoot)}`);
+    visit(i, state);
   }
-  const root = stateRoot(state);
-  if (bytesToHex(root) !== bytesToHex(b.postRoot)) throw new ProofError("replay", `batch ${batchIndex}: rebuilt root ${bytesToHex(root)} differs from the sealed ${bytesToHex(b.postRoot)}`);
-  return state;
+}
+
+/** The state after op-log batch `batchIndex` (L1 batch `batchIndex + 1`), rebuilt from the log. */
+export function stateAfterBatch(log: OpLog, genesis: GenesisConfig, batchIndex: number): CrossmarginState {
+  let out: CrossmarginState | null = null;
+  replayBatches(log, genesis, batchIndex, batchIndex, (_i, state) => (out = state));
+  return out!;
 }
 
 /** The state at L1 batch `l1Batch`: genesis for batch 0, else the post-state of op-log batch `l1Batch - 1`. */

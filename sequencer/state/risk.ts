@@ -20,15 +20,21 @@ export function windowStart(now: bigint, windowMs: bigint): bigint {
  * bankrupt: the deficit someone else must absorb.
  */
 export function netValue(state: CrossmarginState, acct: AccountState): bigint {
-  let v = acct.balances[0]!;
-  for (let i = 1; i < state.assets.length; i++) {
-    const b = acct.balances[i]!;
-    if (b !== 0n) v += divFloor(b * state.assets[i]!.oraclePrice, POW10[state.assets[i]!.decimals]!);
-  }
+  let v = collateralAtOracle(state, acct);
   for (const m of acct.openMarkets) {
     const p = acct.positions[m]!;
     const mk = state.markets[m]!;
     v += p.marginMode === 0 ? isolatedEquity(p, mk) : markValue(p.size, mk.oraclePrice) - p.entryNotional - pendingFunding(p, mk);
+  }
+  return v;
+}
+
+/** The account's collateral at full oracle value (no weight): the first part of `netValue`. */
+export function collateralAtOracle(state: CrossmarginState, acct: AccountState): bigint {
+  let v = acct.balances[0]!;
+  for (let i = 1; i < state.assets.length; i++) {
+    const b = acct.balances[i]!;
+    if (b !== 0n) v += divFloor(b * state.assets[i]!.oraclePrice, POW10[state.assets[i]!.decimals]!);
   }
   return v;
 }
