@@ -28,7 +28,7 @@ import { recoverOp, type SigningDomain, signDigest, signingDigest } from "../../
 import { crossHealth } from "../../sequencer/state/margin.js";
 import type { CrossmarginState } from "../../sequencer/state/state.js";
 import { applyOp } from "../../sequencer/state/stf.js";
-import { testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
+import { ORACLE, testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
 import { RandomOps, Rng } from "../../sequencer/state/test/random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +43,8 @@ export const ONESTEP_DOMAIN: SigningDomain = {
 /** Operation types the Solidity prover executes so far, and vectors generated for each. */
 export const ONESTEP_TYPES = [
   "Deposit",
+  "OracleUpdate",
+  "FundingTick",
   "ForcedWithdraw",
   "Withdraw",
   "Transfer",
@@ -73,10 +75,20 @@ const OWNERS = OWNER_KEYS.map(addressOf);
 const SESSION_KEYS_PRIV = Array.from({ length: SESSION_KEYS_KNOWN }, (_, i) => privateKey("session", i));
 const SESSION_ADDRS = SESSION_KEYS_PRIV.map(addressOf);
 const STRANGER_KEY = privateKey("stranger", 0);
+const ORACLE_KEYS = Array.from({ length: 3 }, (_, i) => privateKey("oracle", i));
+const ORACLE_ADDRS = ORACLE_KEYS.map(addressOf);
 
 /** A random state: funded accounts with known keys, a random history, granted session keys. */
 function randomState(rng: Rng): { state: CrossmarginState; now: bigint; nonce: bigint } {
-  const state = createGenesisState(testGenesis());
+  // The history's oracle updates come from the test feeder (ORACLE); the vectors' are signed
+  // by keys the generator holds. A threshold of 2 starves the history of prices (stale markets).
+  const state = createGenesisState(
+    testGenesis({
+      oracleSigners: [ORACLE, ...ORACLE_ADDRS],
+      oracleThreshold: rng.chance(0.8) ? 1 : 2,
+      risk: { fundingIntervalMs: rng.chance(0.7) ? 60_000n : 3_600_000n },
+    }),
+  );
   let now = 1_000n;
   const apply = (op: Op, signer: Hex | null = null) => {
     applyOp(state, op, { timestamp: now, signer });
@@ -215,6 +227,13 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
       return { type, queueIndex, account: target, owner: upperSome(rng, who), asset, amount };
     }
+    case "FundingTick": {
+      const market = rng.chance(0.05) ? state.markets.length + rng.int(3) : rng.int(state.markets.length);
+      const cap = state.params.maxFundingRatePpm;
+      return { type, market, premiumPpm: rng.chance(0.1) ? 0n : rng.big(4n * cap + 1n) - 2n * cap };
+    }
+    case "OracleUpdate":
+      return drawOracleUpdate(rng, state, now);
     case "ForcedWithdraw": {
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
       return { type, queueIndex, account, asset: pickAsset(rng), amount: pickDebit(rng, state, account, 0, now) };
@@ -270,6 +289,40 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
   }
 }
 
+/** Prices near the stored ones (sometimes out of band, invalid or repeated), signed by 0-3 keys. */
+function drawOracleUpdate(rng: Rng, state: CrossmarginState, now: bigint): Op {
+  const targets: { kind: number; id: number; old: bigint }[] = [
+    ...state.markets.map((m, id) => ({ kind: 0, id, old: m.oraclePrice })),
+    ...state.assets.slice(1).map((a, i) => ({ kind: 1, id: i + 1, old: a.oraclePrice })),
+  ];
+  const prices = targets
+    .filter(() => rng.chance(0.7))
+    .map(({ kind, id, old }) => {
+      const base = old > 0n ? old : 1_000n * USD;
+      let price = base + (base * BigInt(rng.int(361) - 180)) / 1000n; // within ±18%: the band is 20%
+      const r = rng.int(100);
+      if (r < 4) price = base + (base * BigInt(210 + rng.int(50))) / 1000n; // out of band
+      else if (r < 6) price = 0n;
+      else if (r < 8) price = (1n << 62n) + rng.big(100n); // above MAX_PRICE
+      else if (r < 10) price = base + (base * 200n) / 1000n; // exactly at the band's edge
+      return { kind, id, price };
+    });
+  const r = rng.int(100);
+  if (r < 5) prices.push({ kind: 1, id: 0, price: USD }); // the settlement asset is never priced
+  else if (r < 9) prices.push({ kind: 0, id: state.markets.length + rng.int(3), price: USD });
+  else if (r < 12 && prices.length > 0) prices.push({ ...prices[0]! });
+  else if (r < 14) prices.push({ kind: 2, id: 0, price: USD });
+  const timestamp = rng.chance(0.06) ? now + 1n + rng.big(1000n) : rng.chance(0.08) ? now - 60_000n - rng.big(1000n) : now - rng.big(2_000n);
+  const op = { type: "OracleUpdate" as const, timestamp, prices, signatures: [] as Hex[] };
+  const digest = signingDigest(op, ONESTEP_DOMAIN);
+  const signers = rng.int(4);
+  for (let i = 0; i < signers; i++) {
+    const key = rng.chance(0.1) ? STRANGER_KEY : rng.pick(ORACLE_KEYS);
+    op.signatures.push(rng.chance(0.05) ? (bytesToHex(new Uint8Array(65).map(() => rng.int(256))) as Hex) : signDigest(digest, key));
+  }
+  return op;
+}
+
 /** Addresses in operations may come in any case; the STF stores and compares them lowercase. */
 function upperSome(rng: Rng, a: Hex): Hex {
   return rng.chance(0.2) ? (`0x${a.slice(2).toUpperCase()}` as Hex) : a;
@@ -293,7 +346,13 @@ export function buildVectors(type: OneStepType, count = VECTORS_PER_TYPE, seed =
   for (let i = 0; i < count; i++) {
     const { state, now, nonce } = randomState(rng);
     // Mostly forward in time; sometimes before the state's clock (TIMESTAMP_REGRESSION).
-    const timestamp = rng.chance(0.05) && state.clock > 0n ? state.clock - 1n - rng.big(state.clock) : now + rng.big(5_000n);
+    let timestamp = rng.chance(0.05) && state.clock > 0n ? state.clock - 1n - rng.big(state.clock) : now + rng.big(5_000n);
+    if (type === "FundingTick" && rng.chance(0.5)) {
+      // Around the end of the funding interval of some market.
+      const m = state.markets[rng.int(state.markets.length)]!;
+      const due = m.lastFundingTime + state.params.fundingIntervalMs + BigInt(rng.int(3) - 1);
+      if (due >= state.clock) timestamp = due;
+    }
     const op = drawOp(rng, type, state, timestamp, nonce + 1n + rng.big(10n));
     const sop: SequencedOp = { timestamp, op };
     const c: OneStepCase = applyWithWitness(state, sop, recoverOp(op, ONESTEP_DOMAIN));

@@ -6,6 +6,7 @@ import {StateProofs} from "./lib/StateProofs.sol";
 import {Witness} from "./onestep/Witness.sol";
 import {OneStepLayout as S} from "./onestep/OneStepLayout.sol";
 import {Margin} from "./onestep/Margin.sol";
+import {StateLayout as L} from "./lib/StateLayout.sol";
 
 /// @title OneStepProver
 /// @notice The Solidity copy of the STF (sequencer/state) for one operation: verifies the
@@ -13,7 +14,7 @@ import {Margin} from "./onestep/Margin.sol";
 ///         root, executes the operation on the witnessed nodes with the TypeScript STF's rules,
 ///         and hashes the same nodes again for the post-state root.
 /// @dev Supported so far: Deposit, ForcedWithdraw, Withdraw, Transfer, GrantSessionKey,
-///      RevokeSessionKey, CancelOrder, CancelAll (`isSupported`).
+///      RevokeSessionKey, CancelOrder, CancelAll, OracleUpdate, FundingTick (`isSupported`).
 ///      Any other operation type reverts `UnsupportedOperation` (never a verdict).
 ///
 ///      Refusals follow stf.ts: a refused account-signed operation changes nothing (post-root
@@ -41,7 +42,17 @@ contract OneStepProver is IOneStepProver {
     uint8 internal constant OP_REVOKE_SESSION_KEY = 5;
     uint8 internal constant OP_CANCEL_ORDER = 7;
     uint8 internal constant OP_CANCEL_ALL = 8;
+    uint8 internal constant OP_ORACLE_UPDATE = 10;
+    uint8 internal constant OP_FUNDING_TICK = 15;
     uint8 internal constant OP_FORCED_WITHDRAW = 17;
+
+    uint256 internal constant PRICE_KIND_MARKET = 0;
+    uint256 internal constant PRICE_KIND_ASSET = 1;
+    /// @dev constants.ts MAX_PRICE: 2^62 - 1.
+    uint256 internal constant MAX_PRICE = (1 << 62) - 1;
+    /// @dev One SSZ PricePoint: kind u8 ‖ id u16 ‖ price u64.
+    uint256 internal constant PRICE_POINT_BYTES = 11;
+    uint256 internal constant MAX_PRICE_POINTS = 68;
 
     uint256 internal constant CANCEL_BY_CLIENT_ID = 255;
     uint256 internal constant ALL_MARKETS = 0xffff;
@@ -57,6 +68,10 @@ contract OneStepProver is IOneStepProver {
     bytes32 internal constant CANCEL_ORDER_TYPE_HASH =
         keccak256("CancelOrder(uint32 account,uint64 nonce,uint8 slot,uint64 clientOrderId)");
     bytes32 internal constant CANCEL_ALL_TYPE_HASH = keccak256("CancelAll(uint32 account,uint64 nonce,uint16 market)");
+    bytes32 internal constant ORACLE_UPDATE_TYPE_HASH = keccak256(
+        "OracleUpdate(uint64 timestamp,PricePoint[] prices)PricePoint(uint8 kind,uint16 id,uint64 price)"
+    );
+    bytes32 internal constant PRICE_POINT_TYPE_HASH = keccak256("PricePoint(uint8 kind,uint16 id,uint64 price)");
     bytes32 internal constant WITHDRAW_TYPE_HASH =
         keccak256("Withdraw(uint32 account,uint64 nonce,uint8 asset,uint128 amount)");
     bytes32 internal constant TRANSFER_TYPE_HASH =
@@ -102,6 +117,8 @@ contract OneStepProver is IOneStepProver {
             bool accepted;
             if (selector == OP_WITHDRAW) accepted = _withdraw(w, ts, body);
             else if (selector == OP_TRANSFER) accepted = _transfer(w, ts, body);
+            else if (selector == OP_ORACLE_UPDATE) accepted = _oracleUpdate(w, ts, body);
+            else if (selector == OP_FUNDING_TICK) accepted = _fundingTick(w, ts, body);
             else if (selector == OP_GRANT_SESSION_KEY) accepted = _grantSessionKey(w, ts, body);
             else if (selector == OP_REVOKE_SESSION_KEY) accepted = _revokeSessionKey(w, ts, body);
             else if (selector == OP_CANCEL_ORDER) accepted = _cancelOrder(w, ts, body);
@@ -116,7 +133,8 @@ contract OneStepProver is IOneStepProver {
     function isSupported(uint8 selector) public pure returns (bool) {
         return selector == OP_DEPOSIT || selector == OP_WITHDRAW || selector == OP_TRANSFER
             || selector == OP_GRANT_SESSION_KEY || selector == OP_REVOKE_SESSION_KEY || selector == OP_CANCEL_ORDER
-            || selector == OP_CANCEL_ALL || selector == OP_FORCED_WITHDRAW;
+            || selector == OP_CANCEL_ALL || selector == OP_FORCED_WITHDRAW || selector == OP_ORACLE_UPDATE
+            || selector == OP_FUNDING_TICK;
     }
 
     // ================================================================ L1 inputs
@@ -213,6 +231,147 @@ contract OneStepProver is IOneStepProver {
     function _setBalance(Witness.Proof memory w, uint256 account, uint256 asset, int256 value) internal pure {
         uint256 g = S.balanceChunk(account, asset);
         w.set(g, Witness.withPacked(w.get(g), asset & 1, 128, uint256(uint128(int128(value)))));
+    }
+
+    // ================================================================ market operations
+
+    /// @dev ops/fundingTick.ts `processFundingTick`. Body: market u16 ‖ premiumPpm int64.
+    function _fundingTick(Witness.Proof memory w, uint64 ts, bytes calldata body) internal pure returns (bool) {
+        if (body.length != 10) revert OpMalformed(OP_FUNDING_TICK, body.length + 13);
+        uint256 market = _le(body, 0, 2);
+        if (market >= w.getU64(S.MARKETS_LENGTH)) return false; // MARKET_UNKNOWN
+        uint256 last = w.getU64(S.marketField(market, S.MARKET_LAST_FUNDING_TIME));
+        if (last != 0 && ts < last + w.getU64(S.PARAMS_FUNDING_INTERVAL)) return false; // FUNDING_TOO_EARLY
+        if (Margin.isMarketStale(w, market, ts)) return false; // ORACLE_STALE
+        int256 cap = int256(uint256(w.getU64(S.PARAMS_MAX_FUNDING_RATE)));
+        int256 rate = Margin.i64(_le(body, 2, 8));
+        if (rate > cap) rate = cap;
+        else if (rate < -cap) rate = -cap;
+        int256 price = int256(uint256(w.getU64(S.marketField(market, S.MARKET_ORACLE_PRICE))));
+        int256 index = Margin.i64(w.getU64(S.marketField(market, S.MARKET_FUNDING_INDEX)))
+            + Margin.divFloor(rate * price, Margin.PPM);
+        if (index < type(int64).min || index > type(int64).max) return false; // OVERFLOW
+        w.setU64(S.marketField(market, S.MARKET_FUNDING_INDEX), uint64(int64(index)));
+        w.setU64(S.marketField(market, S.MARKET_LAST_FUNDING_TIME), ts);
+        return true;
+    }
+
+    /// @dev ops/oracleUpdate.ts `processOracleUpdate`. Body (SSZ container, variable size):
+    ///      timestamp u64 ‖ offset of prices u32 (16) ‖ offset of signatures u32 ‖ prices
+    ///      (11-byte points) ‖ signatures (65 bytes each).
+    function _oracleUpdate(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length < 16 || _le(body, 8, 4) != 16) revert OpMalformed(OP_ORACLE_UPDATE, body.length + 13);
+        uint256 sigAt = _le(body, 12, 4);
+        if (
+            sigAt < 16 || sigAt > body.length || (sigAt - 16) % PRICE_POINT_BYTES != 0
+                || (sigAt - 16) / PRICE_POINT_BYTES > MAX_PRICE_POINTS || (body.length - sigAt) % 65 != 0
+                || (body.length - sigAt) / 65 > S.MAX_ORACLE_SIGNERS
+        ) revert OpMalformed(OP_ORACLE_UPDATE, body.length + 13);
+        bytes calldata points = body[16:sigAt];
+        if (!_oracleQuorum(w, _oracleUpdateHash(body, points), body[sigAt:])) return false; // ORACLE_NO_QUORUM
+        uint256 timestamp = _le(body, 0, 8);
+        if (timestamp > ts) return false; // ORACLE_FUTURE_TIMESTAMP
+        uint256 n = points.length / PRICE_POINT_BYTES;
+        // Validate every point before writing any (all or nothing).
+        for (uint256 i; i < n; ++i) {
+            if (!_pricePointValid(w, points, i, timestamp)) return false;
+        }
+        _writePrices(w, points, timestamp);
+        return true;
+    }
+
+    function _writePrices(Witness.Proof memory w, bytes calldata points, uint256 timestamp) internal pure {
+        for (uint256 at; at < points.length; at += PRICE_POINT_BYTES) {
+            (uint256 priceG, uint256 timeG) = _priceTarget(uint8(points[at]), _le(points, at + 1, 2));
+            w.setU64(priceG, uint64(_le(points, at + 3, 8)));
+            w.setU64(timeG, uint64(timestamp));
+        }
+    }
+
+    /// @dev The oracle price and timestamp chunks a point names (market or asset).
+    function _priceTarget(uint256 kind, uint256 id) internal pure returns (uint256 priceG, uint256 timeG) {
+        if (kind == PRICE_KIND_MARKET) {
+            return (S.marketField(id, S.MARKET_ORACLE_PRICE), S.marketField(id, S.MARKET_ORACLE_TIMESTAMP));
+        }
+        return (S.assetField(id, L.ASSET_ORACLE_PRICE), S.assetField(id, L.ASSET_ORACLE_TIMESTAMP));
+    }
+
+    /// @dev Point `i`'s checks, in the TypeScript order: a listed market or asset (not asset 0),
+    ///      named once, price in (0, MAX_PRICE], newer than the stored price, within the band.
+    function _pricePointValid(Witness.Proof memory w, bytes calldata points, uint256 i, uint256 timestamp)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 at = i * PRICE_POINT_BYTES;
+        uint256 kind = uint8(points[at]);
+        uint256 id = _le(points, at + 1, 2);
+        if (!_listed(w, kind, id)) return false; // ORACLE_INVALID_POINT
+        for (uint256 bt; bt < at; bt += PRICE_POINT_BYTES) {
+            if (uint8(points[bt]) == kind && _le(points, bt + 1, 2) == id) return false; // ORACLE_INVALID_POINT (twice)
+        }
+        return _priceAcceptable(w, kind, id, _le(points, at + 3, 8), timestamp);
+    }
+
+    function _listed(Witness.Proof memory w, uint256 kind, uint256 id) internal pure returns (bool) {
+        if (kind == PRICE_KIND_MARKET) return id < w.getU64(S.MARKETS_LENGTH);
+        if (kind == PRICE_KIND_ASSET && id > 0) return id < w.getU64(S.ASSETS_LENGTH);
+        return false;
+    }
+
+    /// @dev In (0, MAX_PRICE], newer than the stored price, within the band of it (a first price is not banded).
+    function _priceAcceptable(Witness.Proof memory w, uint256 kind, uint256 id, uint256 price, uint256 timestamp)
+        internal
+        pure
+        returns (bool)
+    {
+        if (price == 0 || price > MAX_PRICE) return false; // ORACLE_INVALID_POINT
+        (uint256 priceG, uint256 timeG) = _priceTarget(kind, id);
+        if (timestamp <= w.getU64(timeG)) return false; // ORACLE_STALE_UPDATE
+        uint256 old = w.getU64(priceG);
+        if (old == 0) return true;
+        uint256 diff = price > old ? price - old : old - price;
+        return diff * 1e6 <= old * w.getU64(S.PARAMS_ORACLE_BAND); // ORACLE_OUT_OF_BAND otherwise
+    }
+
+    /// @dev signing.ts: the OracleUpdate's EIP-712 struct hash (its points, without the signatures).
+    function _oracleUpdateHash(bytes calldata body, bytes calldata points) internal pure returns (bytes32) {
+        uint256 n = points.length / PRICE_POINT_BYTES;
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 at = i * PRICE_POINT_BYTES;
+            hashes[i] = keccak256(
+                abi.encode(PRICE_POINT_TYPE_HASH, uint8(points[at]), _le(points, at + 1, 2), _le(points, at + 3, 8))
+            );
+        }
+        return keccak256(abi.encode(ORACLE_UPDATE_TYPE_HASH, _le(body, 0, 8), keccak256(abi.encodePacked(hashes))));
+    }
+
+    /// @dev At least `oracleThreshold` distinct members of the signer set signed (a threshold
+    ///      of 0 accepts nothing). Reads the set as `includes` does: up to the first match.
+    function _oracleQuorum(Witness.Proof memory w, bytes32 structHash, bytes calldata sigs) internal view returns (bool) {
+        uint256 n = sigs.length / 65;
+        address[] memory seen = new address[](n);
+        uint256 distinct;
+        for (uint256 i; i < n; ++i) {
+            address s = _signer(structHash, sigs[i * 65:(i + 1) * 65]);
+            if (s == address(0)) continue;
+            bool member;
+            for (uint256 k; k < S.MAX_ORACLE_SIGNERS; ++k) {
+                if (w.getAddress(S.oracleSigner(k)) == s) {
+                    member = true;
+                    break;
+                }
+            }
+            if (!member) continue;
+            bool dup;
+            for (uint256 j; j < distinct; ++j) {
+                if (seen[j] == s) dup = true;
+            }
+            if (!dup) seen[distinct++] = s;
+        }
+        uint256 threshold = w.getU64(S.PARAMS_ORACLE_THRESHOLD);
+        return threshold != 0 && distinct >= threshold;
     }
 
     // ================================================================ account-signed operations

@@ -75,6 +75,14 @@ contract OneStepProverTest is Test {
         _replay("Deposit");
     }
 
+    function test_oracleUpdate() public {
+        _replay("OracleUpdate");
+    }
+
+    function test_fundingTick() public {
+        _replay("FundingTick");
+    }
+
     function test_forcedWithdraw() public {
         _replay("ForcedWithdraw");
     }

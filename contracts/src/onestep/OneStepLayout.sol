@@ -17,6 +17,13 @@ library OneStepLayout {
     ///      portfolioFloorPpm (12), portfolioMaintenancePpm (13), groupShocksPpm (14: eight
     ///      uint32 packed in one chunk, which is the vector's root).
     uint256 internal constant PARAMS_MAX_ORACLE_AGE = 256;
+    uint256 internal constant PARAMS_ORACLE_BAND = 257;
+    uint256 internal constant PARAMS_ORACLE_THRESHOLD = 259;
+    /// @dev `params.oracleSigners` (field 4): a vector of 8 addresses, one chunk each (depth 3).
+    uint256 internal constant PARAMS_ORACLE_SIGNERS = 260;
+    uint256 internal constant MAX_ORACLE_SIGNERS = 8;
+    uint256 internal constant PARAMS_FUNDING_INTERVAL = 266;
+    uint256 internal constant PARAMS_MAX_FUNDING_RATE = 267;
     uint256 internal constant PARAMS_PORTFOLIO_FLOOR = 268;
     uint256 internal constant PARAMS_PORTFOLIO_MAINTENANCE = 269;
     uint256 internal constant PARAMS_GROUP_SHOCKS = 270;
@@ -53,6 +60,7 @@ library OneStepLayout {
     uint256 internal constant MARKET_ORACLE_TIMESTAMP = 5;
     uint256 internal constant MARKET_FUNDING_INDEX = 6;
     uint256 internal constant MARKET_GROUP = 8;
+    uint256 internal constant MARKET_LAST_FUNDING_TIME = 10;
     uint256 internal constant MARGIN_TIERS = 4;
     uint256 internal constant TIER_NOTIONAL_CAP = 0;
     uint256 internal constant TIER_IMF = 1;
@@ -119,6 +127,10 @@ library OneStepLayout {
 
     function positionField(uint256 a, uint256 market, uint256 field) internal pure returns (uint256) {
         return (positionSlot(a, market) << POSITION_DEPTH) | field;
+    }
+
+    function oracleSigner(uint256 k) internal pure returns (uint256) {
+        return (PARAMS_ORACLE_SIGNERS << 3) | k;
     }
 
     function withdrawal(uint256 i) internal pure returns (uint256) {
