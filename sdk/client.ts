@@ -41,6 +41,7 @@ import {
   type Receipt,
   type ExitProof,
   type NavHistory,
+  type WhatIf,
   type Reserves,
   type VerifierReport,
   type WithdrawalProof,
@@ -59,6 +60,7 @@ import {
   parseMarkets,
   parseModify,
   parseNavHistory,
+  parseWhatIf,
   parseReceipt,
   parseReserves,
   parseVerifierReport,
@@ -302,6 +304,22 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
       if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 0)) throw new Error(`exitProof: batch must be an L1 batch index >= 0, got ${batch}`);
       return get(`/v1/accounts/${account}/exit-proof${batch === undefined ? "" : `?batch=${batch}`}`, parseExitProof);
     },
+    /**
+     * A portfolio's margin under isolated, cross and portfolio margin side by side (what
+     * opting in would free): an existing account as it stands (`{ account }`), or a
+     * hypothetical `{ collateral, positions }` at the current marks.
+     */
+    whatIfMargin: (input: { account: number } | { collateral: IntLike[]; positions: { market: number; size: IntLike; entryPrice?: IntLike }[] }): Promise<WhatIf> =>
+      post(
+        "/v1/margin/what-if",
+        "account" in input
+          ? { account: input.account }
+          : {
+              collateral: input.collateral.map((c, i) => toBigInt(c, `collateral[${i}]`)),
+              positions: input.positions.map((p, i) => ({ market: p.market, size: toBigInt(p.size, `positions[${i}].size`), ...(p.entryPrice === undefined ? {} : { entryPrice: toBigInt(p.entryPrice, `positions[${i}].entryPrice`) }) })),
+            },
+        parseWhatIf,
+      ),
     /** This account's (or `account`'s) NAV after each sealed L1 batch `from..to` (default: the last 100). */
     nav: async (range: { from?: number; to?: number; account?: number } = {}): Promise<NavHistory> => {
       const account = range.account ?? (await resolveIndex());

@@ -52,6 +52,7 @@ export type {
   OpRecord,
   Position,
   NavHistory,
+  WhatIf,
   Reserves,
   Reason,
   Receipt,

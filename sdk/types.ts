@@ -753,3 +753,27 @@ export function parseNavHistory(v: unknown): NavHistory {
     }),
   };
 }
+
+/** `POST /v1/margin/what-if` (sequencer/state/whatIf.ts). */
+export type WhatIf = import("../sequencer/state/whatIf.js").WhatIfResult;
+
+export function parseWhatIf(v: unknown): WhatIf {
+  const o = obj(v, "");
+  const mode = (k: string) => {
+    const m = obj(o[k], k);
+    return { initial: big(m, "initial", k), maintenance: big(m, "maintenance", k), excess: big(m, "excess", k) };
+  };
+  return {
+    collateralValue: big(o, "collateralValue", ""),
+    unrealizedPnl: big(o, "unrealizedPnl", ""),
+    positions: arr(o, "positions", "", (x, q) => {
+      const p = obj(x, q);
+      return { market: num(p, "market", q), size: big(p, "size", q), notional: big(p, "notional", q), upnl: big(p, "upnl", q), initial: big(p, "initial", q), maintenance: big(p, "maintenance", q) };
+    }),
+    isolated: mode("isolated"),
+    cross: mode("cross"),
+    portfolio: mode("portfolio"),
+    freedByCross: big(o, "freedByCross", ""),
+    freedByPortfolio: big(o, "freedByPortfolio", ""),
+  };
+}

@@ -80,6 +80,13 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("exit proof bundle"), ...errors(400, 404) },
     },
   },
+  "/v1/margin/what-if": {
+    post: {
+      summary: "What-if margin: a portfolio (an existing account, or collateral and positions) under isolated, cross and portfolio margin side by side",
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
+      responses: { 200: ok("requirements per margin mode"), ...errors(400, 404, 413) },
+    },
+  },
   "/v1/accounts/{index}/nav": {
     get: {
       summary: "NAV history: the account's net value after each sealed batch of a range (at most 1,000), final or not on L1",

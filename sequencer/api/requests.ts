@@ -95,3 +95,25 @@ export function parseDevDeposit(body: unknown): { owner: `0x${string}`; asset: n
   if (owner === ZERO_ADDRESS) throw new ApiError("INVALID_FIELD", "owner must not be the zero address", "owner");
   return { owner, asset: r.data.asset, amount: BigInt(r.data.amount) };
 }
+
+const signedInt = z.union([z.string().regex(/^-?[0-9]{1,30}$/, "a decimal integer string"), z.number().int()]).transform((v) => BigInt(v));
+const unsignedInt = z.union([z.string().regex(/^[0-9]{1,30}$/, "a non-negative decimal integer string"), z.number().int().min(0)]).transform((v) => BigInt(v));
+const WhatIfSchema = z.union([
+  z.object({ account: z.number().int().min(0) }).strict(),
+  z
+    .object({
+      collateral: z.array(signedInt).max(16),
+      positions: z.array(z.object({ market: z.number().int().min(0).max(65_535), size: signedInt, entryPrice: unsignedInt.optional() }).strict()).max(64),
+    })
+    .strict(),
+]);
+
+/**
+ * `POST /v1/margin/what-if`: `{ account }` (an existing account as it stands) or
+ * `{ collateral: [atoms per asset], positions: [{ market, size, entryPrice? }] }`.
+ */
+export function parseWhatIf(body: unknown): { account: number } | { collateral: bigint[]; positions: { market: number; size: bigint; entryPrice?: bigint }[] } {
+  const r = WhatIfSchema.safeParse(body);
+  if (!r.success) throw zodError(r.error, "");
+  return r.data;
+}

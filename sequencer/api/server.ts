@@ -11,7 +11,7 @@ import type { CancelAll, Op } from "../state/ops.js";
 import type { Recovered } from "../state/stf.js";
 import { ApiError, isErrorCode } from "./errors.js";
 import { type RateLimiter, type RecoveryBatcher, parseJson, parseOp, parseOps } from "./ingress.js";
-import { addressParam, bodyLimitMiddleware, intParam, parseBatchesQuery, parseBookQuery, parseDeadman, parseDevDeposit, parseModify } from "./requests.js";
+import { addressParam, bodyLimitMiddleware, intParam, parseBatchesQuery, parseBookQuery, parseDeadman, parseDevDeposit, parseModify, parseWhatIf } from "./requests.js";
 import { openApiDocument } from "./openapi.js";
 import { toJson } from "./schema.js";
 import { accountView, assetsView, marketsView } from "./views.js";
@@ -20,6 +20,7 @@ import type { SequencerMetrics } from "../metrics.js";
 import { verifierSummary } from "./verifier.js";
 import { type ReservesReport, ReservesError } from "../l1/reserves.js";
 import { NAV_MAX_BATCHES, navHistory } from "../l1/nav.js";
+import { marginWhatIf, WhatIfError, whatIfOfAccount } from "../state/whatIf.js";
 import type { GenesisConfig } from "../state/genesis.js";
 import { AUDIT_KINDS, type AuditKind, type AuditLog, auditCsv } from "../storage/audit.js";
 import { BaseError } from "viem";
@@ -306,6 +307,18 @@ export function createApi(d: ApiDeps): Hono {
       throw e;
     }
     return c.json(toJson({ account: index, from, to, finalizedThrough: finalThrough, points: points.map((p) => ({ ...p, finalized: finalThrough === null ? null : p.batch <= finalThrough })) }) as object);
+  });
+
+  // What-if margin (docs/api.md): one portfolio under isolated, cross and portfolio margin.
+  app.post("/v1/margin/what-if", limit, async (c) => {
+    const req = parseWhatIf(await body(c));
+    try {
+      const input = "account" in req ? whatIfOfAccount(core.state, req.account) : req;
+      return c.json(toJson(marginWhatIf(core.state, input, core.now())) as object);
+    } catch (e) {
+      if (e instanceof WhatIfError) throw new ApiError(e.field === "account" ? "ACCOUNT_UNKNOWN" : "INVALID_FIELD", e.message, e.field);
+      throw e;
+    }
   });
 
   // The audit trail (docs/api.md): JSON, or CSV with ?format=csv.
