@@ -32,6 +32,8 @@ export interface Stack {
   db: string;
   /** Distributed mode: the Redis, the worker processes, and how to start another post worker. */
   redis: RedisServer | null;
+  /** With `startStack(mode, { verifier: true })`: the verifier whose status the sequencer reports. */
+  verifier: Verifier | null;
   workers: ChildProcess[];
   startPostWorker: () => ChildProcess;
   lines: string[];
@@ -70,7 +72,11 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise
   });
 }
 
-export async function startStack(mode: Mode, opts: { lockMs?: number } = {}): Promise<Stack> {
+/**
+ * `verifier`: also run an in-process verifier with its status server (as `npm start` does) and
+ * give its URL to the sequencer (GET /v1/verifier); it is `stack.verifier`.
+ */
+export async function startStack(mode: Mode, opts: { lockMs?: number; verifier?: boolean } = {}): Promise<Stack> {
   const anvil = await startAnvil();
   const lines: string[] = [];
   const cleanup: Stack["cleanup"] = [() => anvil.stop()];
@@ -81,6 +87,15 @@ export async function startStack(mode: Mode, opts: { lockMs?: number } = {}): Pr
   const redis = mode === "distributed" ? await RedisServer.start() : null;
   if (redis) cleanup.push(() => redis.stop());
   const sequencerKey = anvil.accounts[1]!.privateKey;
+  let verifier: Verifier | null = null;
+  let verifierUrl: string | undefined;
+  if (opts.verifier) {
+    verifier = new Verifier({ client: d.clients.public, rollup: d.rollup, fromBlock: d.fromBlock, genesis: GENESIS, db: join(dir, "verifier-live.db"), confirmations: 1, pollMs: 100, progress: false, logLine: (l) => lines.push(`[verifier] ${l}`) });
+    cleanup.push(() => verifier!.close());
+    await verifier.init();
+    verifierUrl = `http://127.0.0.1:${await verifier.serve(0, "127.0.0.1")}`;
+    verifier.start();
+  }
   const cfg = validateConfig(
     {
       db,
@@ -91,6 +106,7 @@ export async function startStack(mode: Mode, opts: { lockMs?: number } = {}): Pr
       signatureWorkers: 1,
       l1: { rpcUrl: anvil.url, fromBlock: d.fromBlock, sequencerKey, confirmations: 1, postConfirmations: 2, pollMs: 50 },
       ...(redis ? { mode: "distributed", redisUrl: redis.url } : {}),
+      ...(verifierUrl ? { verifierUrl } : {}),
     },
     GENESIS,
   );
@@ -99,7 +115,7 @@ export async function startStack(mode: Mode, opts: { lockMs?: number } = {}): Pr
   // Blocks keep coming, as on a real chain (confirmation depths need them).
   const ticker = setInterval(() => void anvil.mine(1).catch(() => {}), 250);
   cleanup.push(() => clearInterval(ticker));
-  const stack: Stack = { mode, anvil, d, seq, dir, db, redis, workers: [], startPostWorker: () => null as never, lines, cleanup };
+  const stack: Stack = { mode, anvil, d, seq, dir, db, redis, verifier, workers: [], startPostWorker: () => null as never, lines, cleanup };
   if (redis) {
     const common = ["--redis-url", redis.url, "--l1-poll-ms", "50"];
     let n = 0;

@@ -77,5 +77,5 @@ export function marketsView(state: CrossmarginState) {
 }
 
 export function assetsView(state: CrossmarginState) {
-  return toJson(state.assets.map((a, id) => ({ id, decimals: a.decimals, weightPpm: a.weightPpm, oraclePrice: a.oraclePrice, oracleTimestamp: a.oracleTimestamp })));
+  return toJson(state.assets.map((a, id) => ({ id, decimals: a.decimals, weightPpm: a.weightPpm, oraclePrice: a.oraclePrice, oracleTimestamp: a.oracleTimestamp, insuranceFund: state.insuranceFund[id]! })));
 }

@@ -1,0 +1,307 @@
+/**
+ * The dashboard at GET / in headless Chromium (Debian's `chromium` driven by playwright-core,
+ * no browser download): the devnet stack (anvil, contracts, the sequencer in L1 mode, an
+ * in-process verifier) with desks that deposit on L1, trade and get liquidated; the page must
+ * show batches arriving live, their posting and finality, the verifier's judgement, a dispute
+ * of a lying batch posted on L1 with the sequencer's key, the reserves, markets, insurance
+ * fund and waterfall events — each figure equal to the API's. Screenshots are saved under
+ * test/artifacts/dashboard/ (gitignored); the directory is printed.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { type Hex, formatUnits, keccak256 } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createCrossmarginClient, type CrossmarginClient } from "../sdk/index.js";
+import { encodeBatchData } from "../sequencer/codec/index.js";
+import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
+import { contractsOf, walletFor } from "../sequencer/l1/deploy.js";
+import type { BatchHeader } from "../sequencer/l1/poster.js";
+import { bytesToHex } from "../sequencer/state/bytes.js";
+import { type Stack, startStack, stopStack, until } from "./stack.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = new URL("./artifacts/dashboard/", import.meta.url).pathname;
+const USD = 1_000_000n;
+const BTC = 0;
+
+let stack: Stack | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  // Not a skip: a CI machine without the browser must say so and how to fix it.
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the dashboard test needs Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does this) or set CHROMIUM_PATH to a Chromium binary`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  console.log(`dashboard screenshots: ${ARTIFACTS}`);
+  // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  stack = await startStack("embedded", { verifier: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopStack(stack);
+}, 60_000);
+
+/** As the page formats atoms: grouped thousands, every decimal place (viem's formatUnits trims them). */
+function units(atoms: bigint | string, decimals: number): string {
+  const v = BigInt(atoms);
+  const [whole, frac = ""] = formatUnits(v < 0n ? -v : v, decimals).split(".");
+  return `${v < 0n ? "-" : ""}${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${decimals > 0 ? `.${frac.padEnd(decimals, "0")}` : ""}`;
+}
+
+async function api<T = any>(path: string): Promise<T> {
+  const r = await fetch(`${stack!.seq.url}${path}`);
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
+
+/** Waits until `selector`'s text equals `expected()` (re-read each try: live values settle). */
+async function shows(page: Page, selector: string, expected: () => Promise<string> | string, what: string, ms = 20_000): Promise<string> {
+  let last = "";
+  let want = "";
+  try {
+    return await until(stack!.lines, async () => {
+      want = await expected();
+      last = (await page.locator(selector).count()) > 0 ? await text(page, selector) : "(absent)";
+      return last === want ? last : null;
+    }, ms, what);
+  } catch (e) {
+    throw new Error(`${what}: the page shows "${last}" at ${selector}, the API says "${want}"\n${(e as Error).message}`);
+  }
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+}
+
+/** Deposits `amount` USDC on L1 for `key` and waits for the L2 account. */
+async function depositor(key: Hex, address: Hex, amount: bigint): Promise<{ client: CrossmarginClient; index: number }> {
+  const { d, seq, lines } = stack!;
+  const c = contractsOf(d, walletFor(d.clients, key));
+  for (const h of [await c.tokens[0]!.write.mint([address, amount]), await c.tokens[0]!.write.approve([d.vault, amount]), await c.vault.write.deposit([0, amount])]) {
+    expect((await d.clients.public.waitForTransactionReceipt({ hash: h, pollingInterval: 20 })).status).toBe("success");
+  }
+  const client = createCrossmarginClient({ url: seq.url, account: privateKeyToAccount(key) });
+  const index = await until(lines, () => client.accountByOwner(address).catch(() => null), 30_000, `the deposit of ${address} credited`);
+  return { client, index };
+}
+
+/** Posts a batch whose root is a lie (empty data, so the replayed root is the parent's), with the sequencer's key. */
+async function postLie(root: Hex): Promise<number> {
+  const { d, anvil } = stack!;
+  const k = contractsOf(d, d.clients.sequencer);
+  const data = encodeBatchData([]);
+  // The header's l1Timestamp must be its block's: blocks keep coming (the stack mines every
+  // 250 ms), so pin the next block's time and retry if a tick took it first.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const next = await k.rollup.read.nextBatchIndex();
+    const parent = await k.rollup.read.batch([next - 1n]);
+    const ts = (await anvil.head()).timestamp + 2n;
+    await anvil.setNextBlockTimestamp(ts);
+    const header: BatchHeader = {
+      batchIndex: next,
+      parentHash: parent.headerHash,
+      prevStateRoot: parent.stateRoot,
+      newStateRoot: root,
+      opCount: 0n,
+      queuePosition: BigInt(parent.queuePosition),
+      queueChainHash: await k.rollup.read.queueChainAt([BigInt(parent.queuePosition)]),
+      dataHash: keccak256(data),
+      l1Timestamp: ts,
+    };
+    try {
+      const hash = await k.rollup.write.submitBatch([header, bytesToHex(data) as Hex]);
+      const r = await d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: 20_000 });
+      if (r.status === "success") return Number(next);
+    } catch {
+      // reverted in simulation (BadHeader l1Timestamp after a tick): try again
+    }
+  }
+  throw new Error("could not post the lying batch in 5 attempts");
+}
+
+it("shows batches live, their L1 standing and the verifier's verdicts, a dispute, reserves, markets and the waterfall, equal to the API", async () => {
+  const { anvil, d, seq, lines } = stack!;
+
+  // ── traffic: three desks deposit on L1, trade, one is liquidated (as the devnet demo does) ──
+  const [a, b, c] = [anvil.accounts[2]!, anvil.accounts[3]!, anvil.accounts[4]!];
+  const alice = await depositor(a.privateKey, a.address, 200_000n * USD);
+  const bob = await depositor(b.privateKey, b.address, 200_000n * USD);
+  const carol = await depositor(c.privateKey, c.address, 10_000n * USD);
+  const oracle = createCrossmarginClient({ url: seq.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
+  const prices = [60_000n * USD, 3_000n * USD, 150n * USD];
+  const feed = async () => {
+    const r = await oracle.submitOp(await oracle.signOracleUpdate({ timestamp: BigInt(Date.now() - 200), prices: prices.map((price, id) => ({ kind: 0, id, price })) }));
+    expect(r.ok, r.reason ?? "").toBe(true);
+    return r;
+  };
+  await feed();
+  const trade = async (maker: CrossmarginClient, taker: CrossmarginClient, size: bigint) => {
+    expect((await maker.placeOrder({ market: BTC, side: "sell", price: prices[BTC]!, size, tif: "post-only" })).ok).toBe(true);
+    const t = await taker.placeOrder({ market: BTC, side: "buy", price: prices[BTC]!, size, tif: "ioc" });
+    expect(t.fills.filter((f) => f.ok).length).toBeGreaterThan(0);
+  };
+  await trade(alice.client, bob.client, 1_000_000n);
+  await trade(alice.client, carol.client, 50_000_000n);
+  const pos = (await carol.client.account()).positions.find((p) => p.market === BTC)!;
+  // Isolated long: liquidatable below (entry − margin) / (0.975 · size), solvent above (entry − margin) / size.
+  const liqAbove = ((pos.entryNotional - pos.isolatedMargin) * 100_000_000n * 1000n) / (975n * pos.size);
+  let target = (liqAbove * 995n) / 1000n;
+  target -= target % USD;
+  prices[BTC] = target;
+  await feed();
+  const liq = await alice.client.liquidate(carol.index, BTC);
+  expect(liq.ok, liq.reason ?? "").toBe(true);
+  expect(liq.events.some((e) => e.kind === "Liquidation")).toBe(true);
+
+  // Batches on L1 before the page opens.
+  await until(lines, async () => ((await api("/v1/info")).l1.confirmedThrough >= 1 ? true : null), 30_000, "two batches confirmed on L1");
+
+  const page = await browser!.newPage({ viewport: { width: 1600, height: 1200 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  // Chromium logs every 4xx as a console error; those are checked by URL below instead.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text());
+  });
+  const refused = new Set<string>();
+  page.on("response", (r) => {
+    if (r.status() >= 400) refused.add(`${r.status()} ${new URL(r.url()).pathname}`);
+  });
+  await page.goto(`${seq.url}/`);
+  await page.locator("#batches tbody tr[data-batch]").first().waitFor({ timeout: 20_000 });
+  await shows(page, "#stream-state", async () => `live (seq ${(await api("/v1/info")).seq})`, "the stream is live at the head");
+  await shot(page, "1-opened");
+
+  // ── the batch table against GET /v1/l1/batches (newest first) ──
+  const rowsMatch = async () => {
+    const info = await api("/v1/info");
+    const view = await api(`/v1/l1/batches?from=${Math.max(0, info.l1.sealedBatches - 20)}&limit=20`);
+    const want = [...view.batches].reverse().map((x: any) => `${x.l1Batch} ${x.postRoot} ${x.fromSeq}-${x.toSeq}`);
+    const got = await page.locator("#batches tbody tr[data-batch]").evaluateAll((trs) =>
+      trs.map((tr) => `${tr.getAttribute("data-batch")} ${tr.children[2]!.getAttribute("title")} ${tr.children[1]!.textContent!.replace(/^.*\((\d+)–(\d+)\)$/, "$1-$2")}`),
+    );
+    return JSON.stringify(got) === JSON.stringify(want) ? got : null;
+  };
+  const before = await until(lines, rowsMatch, 20_000, "the batch rows equal GET /v1/l1/batches");
+
+  // ── live: a new op seals a new batch; the page shows it without a reload ──
+  const newest = Number(before[0]!.split(" ")[0]);
+  prices[1] = 3_010n * USD;
+  const fed = await feed();
+  await page.locator(`#batches tbody tr[data-batch="${newest + 1}"]`).waitFor({ timeout: 20_000 });
+  await shows(page, "#head-seq", async () => String((await api("/v1/info")).seq), "the head seq follows the stream");
+  expect(Number(await text(page, "#head-seq"))).toBeGreaterThanOrEqual(Number(fed.seq));
+  await until(lines, rowsMatch, 20_000, "the batch rows equal GET /v1/l1/batches after the new batch");
+
+  // The posting column follows L1 live: the new batch reaches "confirmed" on the page.
+  const l1Row = async (l1Batch: number) => (await api(`/v1/l1/batches?from=${l1Batch - 1}&limit=1`)).batches[0];
+  await until(lines, async () => ((await l1Row(newest + 1)).post?.status === "confirmed" ? true : null), 30_000, "the new batch confirmed on L1");
+  await shows(page, `#batches tr[data-batch="${newest + 1}"] td:nth-child(4)`, () => "confirmed", "the posting status");
+  // Not final yet: the time left is the API's (L1 time moves only with blocks; compare at a settled head).
+  const windowCell = `#batches tr[data-batch="${newest + 1}"] td.window`;
+  await shows(page, windowCell, async () => {
+    const r = await l1Row(newest + 1);
+    expect(r.finalized).toBe(false);
+    const s = BigInt(r.secondsLeft);
+    const dd = s / 86400n, hh = (s % 86400n) / 3600n, mm = (s % 3600n) / 60n, ss = s % 60n;
+    return `${dd > 0n ? `${dd}d ${hh}h ${mm}m ` : hh > 0n ? `${hh}h ${mm}m ` : mm > 0n ? `${mm}m ` : ""}${ss}s left`;
+  }, "the time left in the challenge window");
+
+  // ── markets, insurance fund and the liquidation in the waterfall table ──
+  const info = await api("/v1/info");
+  const markets = await api<any[]>("/v1/markets");
+  for (const m of markets) {
+    await shows(page, `#markets tr[data-market="${m.id}"] [data-field=price]`, async () => units((await api<any[]>("/v1/markets"))[m.id].oraclePrice, 6), `market ${m.id}'s oracle price`);
+    await shows(page, `#markets tr[data-market="${m.id}"] [data-field=openInterest]`, async () => units((await api<any[]>("/v1/markets"))[m.id].openInterest, 8), `market ${m.id}'s open interest`);
+    await shows(page, `#markets tr[data-market="${m.id}"] [data-field=fundingIndex]`, async () => String((await api<any[]>("/v1/markets"))[m.id].fundingIndex), `market ${m.id}'s funding index`);
+  }
+  expect(BigInt(markets[BTC].openInterest)).toBeGreaterThan(0n);
+  expect(BigInt(info.assets[0].insuranceFund)).toBeGreaterThan(0n); // the liquidation's penalty
+  await shows(page, `#insurance tr[data-asset="0"] [data-field=insuranceFund]`, async () => units((await api("/v1/info")).assets[0].insuranceFund, 6), "the insurance fund");
+  const liqEvent = liq.events.find((e) => e.kind === "Liquidation") as { account: number; size: bigint; price: bigint; penalty: bigint };
+  const liqRow = page.locator(`#waterfall tr[data-seq="${liq.seq}"][data-kind="Liquidation"]`);
+  await liqRow.waitFor({ timeout: 10_000 });
+  expect(await liqRow.innerText()).toContain(`size ${units(liqEvent.size, 8)} at ${units(liqEvent.price, 6)} by account ${alice.index}, penalty ${units(liqEvent.penalty, 6)}`);
+  await shot(page, "2-live");
+
+  // ── finality: time passes the challenge window; the page says final and shows the reserves ──
+  const verifiedThrough = await until(lines, async () => {
+    const v = await api("/v1/verifier");
+    return v.verifiedThrough !== null && v.verifiedThrough >= newest + 1 ? v.verifiedThrough : null;
+  }, 30_000, "the verifier judged the new batch");
+  await anvil.increaseTime(d.params.challengeWindow + 1n);
+  await anvil.mine(1);
+  await shows(page, windowCell, () => "final", "the batch is final on the page");
+  await shows(page, `#batches tr[data-batch="${newest + 1}"] td.verdict`, () => "verified", "the verifier's verdict on the page");
+  const reserves = await until(lines, () => api("/v1/reserves").catch(() => null), 20_000, "reserves at a final batch");
+  await shows(page, "#reserves-note", async () => {
+    const r = await api("/v1/reserves");
+    return `(L1 batch ${r.batch}, final, L1 block ${r.l1Block}: ${r.covered ? "covered" : "NOT COVERED"})`;
+  }, "the reserves' batch", 30_000);
+  expect(reserves.covered).toBe(true);
+  for (const [field, key] of [["vault", "vaultBalance"], ["owed", "owed"], ["pending", "pendingDeposits"], ["surplus", "surplus"], ["claimed", "claimedWithdrawals"]] as const) {
+    await shows(page, `#reserves tr[data-asset="0"] [data-field=${field}]`, async () => units((await api("/v1/reserves")).assets[0][key], 6), `reserves ${key}`);
+  }
+  await shows(page, `#reserves tr[data-asset="0"] [data-field=liabilities]`, async () => units((await api("/v1/reserves")).assets[0].liabilities.total, 6), "reserves liabilities");
+  await shows(page, "#verifier [data-field=verifiedThrough]", async () => `L1 batch ${(await api("/v1/verifier")).verifiedThrough}`, "the verifier's verified-through");
+  expect(verifiedThrough).toBeGreaterThanOrEqual(newest + 1);
+  await shot(page, "3-final");
+
+  // ── click through a batch: its detail equals GET /v1/batches/:index and /v1/l1/batches ──
+  await page.locator(`#batches tr[data-batch="${newest}"]`).click();
+  await page.locator("#batch-detail-fields").waitFor({ timeout: 10_000 });
+  const sealed = await api(`/v1/batches/${newest - 1}`);
+  const onL1 = await l1Row(newest);
+  expect(await text(page, "#batch-detail [data-field=postRoot]")).toBe(sealed.postRoot);
+  expect(await text(page, "#batch-detail [data-field=preRoot]")).toBe(sealed.preRoot);
+  expect(await text(page, "#batch-detail [data-field=ops]")).toBe(`${Number(sealed.toSeq) - Number(sealed.fromSeq) + 1} (seq ${sealed.fromSeq}–${sealed.toSeq})`);
+  expect(await text(page, "#batch-detail [data-field=txHash]")).toBe(`${onL1.post.txHash} (confirmed, block ${onL1.post.blockNumber})`);
+  expect(await text(page, "#batch-detail [data-field=l1Root]")).toBe(sealed.postRoot);
+  expect(await text(page, "#batch-detail [data-field=window]")).toBe("final");
+  expect(await text(page, "#batch-detail [data-field=verdict]")).toBe("verified");
+  const opRows = page.locator("#batch-ops tbody tr");
+  expect(await opRows.count()).toBe(Math.min(25, Number(sealed.toSeq) - Number(sealed.fromSeq) + 1));
+  const firstOp = await api(`/v1/ops/${sealed.fromSeq}`);
+  expect(await opRows.first().innerText()).toContain(firstOp.op.type);
+  await page.locator("#batch-detail").scrollIntoViewIfNeeded();
+  await shot(page, "4-batch-detail");
+
+  // ── a dispute: the sequencer's key posts a lying root on L1; the verifier disputes it ──
+  // The poster stops first (the same key would race it for nonces); the sequencer goes on
+  // sealing, and the batch it seals at that index differs from what L1 holds.
+  await until(lines, async () => {
+    const l1 = (await api("/v1/info")).l1;
+    const onL1 = Number(await contractsOf(d).rollup.read.nextBatchIndex()) - 1;
+    return l1.sealedBatches === l1.confirmedThrough + 1 && onL1 === l1.sealedBatches ? true : null;
+  }, 30_000, "every sealed batch posted and confirmed");
+  await seq.l1!.poster!.stop();
+  const lie = keccak256(new TextEncoder().encode("not the state"));
+  const lying = await postLie(lie);
+  const dispute = await until(lines, async () => (await api("/v1/verifier")).disputes.find((x: any) => x.batch === lying) ?? null, 30_000, `the verifier's dispute of L1 batch ${lying}`);
+  expect(dispute.reasons).toContain("root_mismatch");
+  prices[2] = 151n * USD;
+  await feed(); // sealed as op-log batch lying − 1: the row for L1 batch `lying`
+  await page.locator(`#disputes tr[data-dispute="${lying}"]`).waitFor({ timeout: 20_000 });
+  await page.locator(`#disputes tr[data-dispute="${lying}"]`).click();
+  await page.locator("#dispute-detail-fields").waitFor({ timeout: 10_000 });
+  expect(await text(page, "#dispute-detail [data-field=reasons]")).toBe(dispute.reasons.join(", "));
+  expect(await text(page, "#dispute-detail [data-field=headerRoot]")).toBe(lie);
+  expect(await text(page, "#dispute-detail [data-field=derivedRoot]")).toBe(dispute.derivedRoot);
+  expect(await text(page, "#dispute-detail [data-field=txHash]")).toBe(dispute.txHash);
+  expect(await text(page, "#dispute-detail [data-field=detail]")).toBe(dispute.detail);
+  await shows(page, `#batches tr[data-batch="${lying}"] td.verdict`, () => `disputed: ${dispute.reasons.join(", ")}`, "the disputed batch's verdict in the table");
+  await shows(page, `#batches tr[data-batch="${lying}"] td:nth-child(5)`, () => "ROOT DIFFERS", "the L1 root differs from the sealed one");
+  await page.locator("#verifier-section").scrollIntoViewIfNeeded();
+  await shot(page, "5-dispute");
+
+  expect(pageErrors).toEqual([]);
+  // The only refusals: the reserves before any batch was final (404 BATCH_UNKNOWN).
+  expect([...refused]).toEqual(["404 /v1/reserves"]);
+  await page.close();
+}, 240_000);
