@@ -12,8 +12,8 @@
  *    (contracts/src/test/MiniMargin.sol), each a pre-signed EIP-1559 transaction from the
  *    message's own account, sent as JSON-RPC batches of `perRequest` over `connections`
  *    concurrent connections (an account always on the same one, so its nonces arrive in
- *    order). Two ways, each on a fresh anvil: automine (a block per transaction, mined as it
- *    arrives: the general node's lowest-latency setting) and `--no-mining` with explicit
+ *    order). Two ways, each on a fresh anvil: automine (a block is mined as transactions
+ *    arrive: the general node's lowest-latency setting) and `--no-mining` with explicit
  *    `evm_mine` calls at the end of each chunk until its pool is empty (blocks filled up to
  *    the default 30M gas limit). A chunk counts once every transaction of it is mined.
  *  - ours: the sequencer CLI as a child process (bench/sequencer.ts `startChild`: SQLite op
@@ -230,8 +230,16 @@ async function sendRaw(url: string, queues: RawTx[][], perRequest: number): Prom
   );
 }
 
-/** Until the pool is empty; with `mine`, mining a block (up to the gas limit) each round. */
+/**
+ * Until anvil's pool is empty. With `mine` (no-mining mode) a block (up to the gas limit) is
+ * mined each round something is left. Under automine anvil mines as transactions arrive, and
+ * what did not fit the last block (30M gas) waits for the next arrival: when the pool has not
+ * moved for 100 ms, one block is mined by hand. NOTE: calling evm_mine while automine is
+ * still mining was seen to lose transactions from the pool (anvil 1.7), hence the wait.
+ */
 async function waitMined(anvil: Anvil, mine: boolean, deadline: number): Promise<void> {
+  let last = -1;
+  let since = performance.now();
   for (;;) {
     const st = await anvil.rpc<{ pending: Hex; queued: Hex }>("txpool_status");
     const left = Number(BigInt(st.pending)) + Number(BigInt(st.queued));
@@ -243,8 +251,14 @@ async function waitMined(anvil: Anvil, mine: boolean, deadline: number): Promise
       const sample = `${who ?? ""} at nonce ${nonce}: ${JSON.stringify(inspect).slice(0, 300)}`;
       throw new Error(`anvil: ${left} transactions still in the pool at the deadline: ${sample}`);
     }
-    if (mine) await anvil.mine();
-    else await new Promise((r) => setTimeout(r, 2));
+    if (left !== last) {
+      last = left;
+      since = performance.now();
+    }
+    if (mine || performance.now() - since > 100) {
+      await anvil.mine();
+      since = performance.now();
+    } else await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -13,10 +13,10 @@
  * before the next pair; `--max-seconds` (default 1,200) bounds the whole run.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { measureSizes, referenceOps, signatureBytes } from "../codec.js";
+import { type ReferenceOps, measureSizes, referenceOps, signatureBytes } from "../codec.js";
 import { Population } from "../workload.js";
 import { rollupPostingGas, sealUnderCap } from "./data.js";
 import { type ChainRun, orderFlow, runChain, runOurs } from "./general.js";
@@ -50,8 +50,10 @@ export const SCALES: Record<"full" | "tiny", Scale> = {
     matchingMessages: 200_000,
     matchingRounds: 3,
     seqAccounts: 200,
-    seqMessages: 40_000,
-    seqChunk: 2_000,
+    seqMessages: 24_000,
+    // NOTE: larger chunks put more of one sender's transactions in anvil's pool at once, and
+    // past ~30 per sender anvil 1.7 (automine) was seen to lose some; 500 stays well below.
+    seqChunk: 500,
     seqSeconds: 120,
     connections: 16,
     perRequest: 16,
@@ -98,6 +100,14 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
   const log = o.log;
   const sections: Section[] = [];
   const wants = (p: PairName) => o.pairs.includes(p);
+  // The signed reference workload, built once for the gas and codec pairs (signing takes a while).
+  let refCache: ReferenceOps | null = null;
+  const reference = () => (refCache ??= referenceOps(sc.referenceOps));
+  let lap = performance.now();
+  const done = (what: string) => {
+    log(`  (${what}: ${((performance.now() - lap) / 1000).toFixed(0)} s)`);
+    lap = performance.now();
+  };
 
   if (wants("matching")) {
     log("matching: our engine vs hft-limit-order-book…");
@@ -125,6 +135,7 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
       ],
       entries: [ours, peer],
     });
+    done("matching");
   }
 
   if (wants("sequencer") || wants("gas")) {
@@ -140,6 +151,7 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
     if (nomine) log(`  anvil no-mining: ${nomine.accepted}/${nomine.messages} in ${nomine.seconds.toFixed(2)} s = ${fmt(nomine.perSec)} tx/s, ${nomine.blocks} blocks`);
     const ours = wants("sequencer") ? await runOurs(pop, flow, base) : null;
     if (ours) log(`  ours: ${ours.accepted}/${ours.messages} in ${ours.seconds.toFixed(2)} s = ${fmt(ours.perSec)} ops/s`);
+    done("sequencers");
     const flowText = `${fmt(sc.seqMessages)} messages (${fmt(counts.quote)} post-only quotes by 50 market makers 5–55 bps from the price, ${fmt(counts.cancel)} cancels of their oldest quote, ${fmt(counts.take)} takes of the best quote by a Zipf tail of ${sc.seqAccounts - 50} takers), in chunks of ${fmt(sc.seqChunk)} with a barrier between chunks (a take only names quotes of earlier chunks); the first chunk warms both sides up and is not counted`;
 
     if (ours && nomine) {
@@ -175,7 +187,7 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
 
     if (wants("gas")) {
       log("on-chain fill gas vs the rollup's posting gas…");
-      const ref = referenceOps(sc.referenceOps);
+      const ref = reference();
       const post = await rollupPostingGas(ref, log);
       const sigShare = signatureBytes(ref.ops) / ref.ops.reduce((a, op) => a + op.length, 0);
       const fillMedian = median(auto.fillGas);
@@ -205,12 +217,13 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
         ],
         entries: [rollup, onchain, mix, perOp],
       });
+      done("gas");
     }
   }
 
   if (wants("codec")) {
     log("codec: ours vs brotli q11 vs zstd -19…");
-    const ref = referenceOps(sc.referenceOps);
+    const ref = reference();
     // The first sealed batch is the size the sequencer posts in L1 mode; the whole stream the large case.
     const capOps = sealUnderCap(ref.ops, maxBatchBytes(DECODE_GAS_BOUND))[0]!.count;
     const sizes = [...new Set([capOps, ref.ops.length])].sort((a, b) => a - b);
@@ -246,6 +259,7 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
       comparisons,
       entries,
     });
+    done("codec");
   }
 
   if (wants("hashing")) {
@@ -286,6 +300,7 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
       ],
       entries: [e.ht, e.as, e.rootHt, e.rootAs, e.nat, e.viem],
     });
+    done("hashing");
   }
   return sections;
 }
@@ -345,13 +360,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }, args.maxSeconds * 1000);
   guard.unref();
   const started = performance.now();
+  // The machine may be shared: the report states how busy it was (1-minute load average).
+  const loadBefore = loadavg()[0]!;
   const sections = await runPeers({ pairs: args.pairs, scale: args.scale, out: args.out, log });
+  const loadAfter = loadavg()[0]!;
   const entries = sections.flatMap((s) => s.entries);
   mergeResults(join(args.out, "latest.json"), entries);
   const files = writeReport(args.out, sections, {
     command: `npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
     scale: args.scale,
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version} (load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end)`,
     seconds: (performance.now() - started) / 1000,
   });
   for (const e of entries) console.log(`${e.name}\t${fmt(e.value)}\t${e.unit}`);
