@@ -131,8 +131,10 @@ export const SequencerConfigSchema = z
 export type SequencerConfig = z.output<typeof SequencerConfigSchema> & {
   genesis: GenesisConfig;
   clock?: () => bigint;
-  /** Where the L1 poster's and deriver's lines go (default: stdout / stderr). */
+  /** Where the L1 poster's, deriver's and seal lines go as JSON strings (default: `logger`). */
   l1Log?: (line: string) => void;
+  /** The service's structured log (default: pino on stdout, sequencer/log.ts). */
+  logger?: import("./log.js").Logger;
 };
 
 export const CONFIG_DEFAULTS = {

@@ -5,9 +5,12 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { Hono } from "hono";
 import { WebSocketServer } from "ws";
 import { RateLimiter, RecoveryBatcher } from "./api/ingress.js";
 import { createApi } from "./api/server.js";
+import { requestLog } from "./api/requestLog.js";
+import { createLogger, lineSink } from "./log.js";
 import { StreamHub } from "./api/stream.js";
 import type { SequencerConfig } from "./config.js";
 import { maxBatchBytes } from "./codec/index.js";
@@ -179,6 +182,13 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
   let l1: L1Running | null = null;
   const stopTimers: (() => void)[] = [];
   const domain = { chainId: cfg.chainId, verifyingContract: cfg.rollup };
+  const log = cfg.logger ?? createLogger();
+  // With `l1Log` (the devnet's progress printer, tests) the service's lines go there as JSON
+  // strings, as they always did; otherwise through pino.
+  const emit = (level: "info" | "warn" | "error", fields: Record<string, unknown>) => {
+    if (cfg.l1Log) cfg.l1Log(JSON.stringify({ ts: new Date().toISOString(), level, ...fields }));
+    else log[level](fields);
+  };
   const pool = new SignaturePool(domain, cfg.signatureWorkers);
   const hub = new StreamHub(core, cfg.streamBuffer);
   const metrics = new SequencerMetrics({
@@ -217,8 +227,12 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     l1Batches: clients ? (from, limit) => l1BatchesView({ client: clients.public, rollup: cfg.rollup, log: core.log, posts: (postsView ??= new L1PostStore(core.log.db)) }, from, limit) : undefined,
   });
 
+  // Request ids: the middleware wraps the whole API (its own error handling included).
+  const root = new Hono();
+  root.use("*", requestLog(log.child({ component: "api" })));
+  root.all("*", (c) => app.fetch(c.req.raw, c.env));
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }, () => resolve(s));
+    const s = serve({ fetch: root.fetch, hostname: cfg.host, port: cfg.port }, () => resolve(s));
     s.once("error", reject);
   });
   // Clients keep connections open between bursts; Node's 5 s default closes them under a
@@ -234,7 +248,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
   // Rollup's governed batchInterval (seconds) and maxBatchSize drive the sealing below.
   if (cfg.l1 && clients) {
     const o = cfg.l1;
-    const out = cfg.l1Log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const out = cfg.l1Log ?? lineSink(log);
     const deriver = new L1Deriver({
       client: clients.public,
       rollup: cfg.rollup,
@@ -242,15 +256,15 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
       core,
       confirmations: o.confirmations,
       pollIntervalMs: o.pollMs,
-      logger: (msg) => out(JSON.stringify({ ts: new Date().toISOString(), level: "warn", component: "derive", msg })),
+      logger: (msg) => emit("warn", { component: "derive", msg }),
     });
     deriver.onParams((p, changed) => {
       intervalMs = Math.min(3_600_000, Math.max(10, Number(p.batchInterval) * 1000));
-      l1?.sealing?.setIntervalMs(intervalMs).catch((e: Error) => out(JSON.stringify({ ts: new Date().toISOString(), level: "error", component: "distributed", event: "interval_update_failed", error: e.message })));
+      l1?.sealing?.setIntervalMs(intervalMs).catch((e: Error) => emit("error", { component: "distributed", event: "interval_update_failed", error: e.message }));
       core.batchMaxOps = Math.max(1, Math.min(cfg.batchMaxOps, Number(p.maxBatchSize)));
-      out(JSON.stringify({ ts: new Date().toISOString(), level: "info", component: "derive", event: "params", changed, batchIntervalMs: intervalMs, batchMaxOps: core.batchMaxOps }));
+      emit("info", { component: "derive", event: "params", changed, batchIntervalMs: intervalMs, batchMaxOps: core.batchMaxOps });
     });
-    deriver.onError((e) => out(JSON.stringify({ ts: new Date().toISOString(), level: "error", component: "derive", event: "stopped", kind: e.kind, error: e.message })));
+    deriver.onError((e) => emit("error", { component: "derive", event: "stopped", kind: e.kind, error: e.message }));
     const distributed = cfg.mode === "distributed";
     const poster = distributed
       ? null
@@ -273,7 +287,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
           prefix: cfg.redisPrefix,
           intervalMs,
           postFrom: () => postStore.confirmedThrough() + 1,
-          onError: (where, e) => out(JSON.stringify({ ts: new Date().toISOString(), level: "warn", component: "distributed", event: "redis_error", where, error: (e as Error).message })),
+          onError: (where, e) => emit("warn", { component: "distributed", event: "redis_error", where, error: (e as Error).message }),
         })
       : null;
     // status() is synchronous; the post queue's counts are refreshed in the background.
@@ -321,6 +335,17 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
   // distributed mode the interval is the BullMQ job scheduler's; the size cap stays local.
   let lastSeal = Date.now();
   const byInterval = !l1?.sealing;
+  // One line per sealed batch, whoever sealed it (this timer, the core's size and byte caps,
+  // the distributed scheduler): the batch id joins it to the poster's lines (l1Batch).
+  let loggedBatch = core.log.lastBatch()?.index ?? -1;
+  const logSeals = () => {
+    const last = core.log.lastBatch();
+    if (last === undefined || last.index <= loggedBatch) return;
+    for (const b of last.index === loggedBatch + 1 ? [last] : core.log.batches(loggedBatch + 1, last.index - loggedBatch)) {
+      emit("info", { component: "sequencer", event: "sealed", batch: b.index, l1Batch: b.index + 1, ops: b.toSeq - b.fromSeq + 1, fromSeq: b.fromSeq, toSeq: b.toSeq, postRoot: bytesToHex(b.postRoot), sealedAt: b.sealedAt, intervalMs });
+    }
+    loggedBatch = last.index;
+  };
   const timer = setInterval(() => {
     try {
       core.tick();
@@ -328,8 +353,9 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
         core.sealBatch();
         lastSeal = Date.now();
       }
+      logSeals();
     } catch (e) {
-      console.error("sequencer: timer failed", e);
+      log.error({ component: "sequencer", event: "timer_failed", err: e });
     }
   }, Math.min(10, cfg.batchIntervalMs));
   if (l1) {
