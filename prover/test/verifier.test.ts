@@ -4,16 +4,17 @@
  * accepts: it checks neither the new root nor the op count nor the data's contents).
  */
 import { request } from "node:http";
-import { type Hex, keccak256 } from "viem";
+import type { Hex } from "viem";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SequencerCore } from "../../sequencer/core/sequencer.js";
 import { encodeBatchData, sealedBatchData } from "../../sequencer/codec/index.js";
 import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
-import { type BatchHeader, BatchPoster } from "../../sequencer/l1/poster.js";
+import { BatchPoster } from "../../sequencer/l1/poster.js";
 import { type Chain, GENESIS, depositOnL1, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
 import { bytesToHex } from "../../sequencer/state/bytes.js";
 import type { ProgressStream } from "../progress.js";
 import { Verifier, type VerifierOptions } from "../verifier.js";
+import { type Lie, postLie } from "./malicious.js";
 
 let c: Chain;
 let core: SequencerCore;
@@ -73,29 +74,8 @@ async function postAll(): Promise<void> {
   }
 }
 
-/** Posts `data` as the next batch with the sequencer's key; the header fields L1 checks are right, the rest from `lie`. */
-async function postRaw(data: Uint8Array, lie: Partial<BatchHeader> & { newStateRoot: Hex; opCount: bigint }): Promise<number> {
-  const k = contractsOf(c.d, c.d.clients.sequencer);
-  const next = await k.rollup.read.nextBatchIndex();
-  const parent = await k.rollup.read.batch([next - 1n]);
-  const queuePosition = lie.queuePosition ?? BigInt(parent.queuePosition);
-  const ts = (await c.anvil.head()).timestamp + 1n;
-  await c.anvil.setNextBlockTimestamp(ts);
-  const header: BatchHeader = {
-    batchIndex: next,
-    parentHash: parent.headerHash,
-    prevStateRoot: parent.stateRoot,
-    queuePosition,
-    queueChainHash: await k.rollup.read.queueChainAt([queuePosition]),
-    dataHash: keccak256(data),
-    l1Timestamp: ts,
-    ...lie,
-  };
-  const hash = await k.rollup.write.submitBatch([header, bytesToHex(data) as Hex]);
-  const r = await c.d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: 20_000 });
-  expect(r.status).toBe("success");
-  return Number(next);
-}
+/** Posts `data` as the next batch with the sequencer's key (malicious.ts). */
+const postRaw = (data: Uint8Array, lie: Lie) => postLie(c, data, lie);
 
 /** Rolls back L1 batch `index` and later ones, as the dispute game would (governance impersonated to appoint it). */
 async function invalidate(index: number): Promise<void> {
