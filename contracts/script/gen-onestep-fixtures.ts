@@ -21,7 +21,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { applyWithWitness, type OneStepCase } from "../../prover/witness.js";
 import { bytesToHex } from "../../sequencer/state/bytes.js";
-import { CANCEL_BY_CLIENT_ID, FLAG_SELL, ORDER_SLOTS, ZERO_ADDRESS } from "../../sequencer/state/constants.js";
+import { CANCEL_BY_CLIENT_ID, FLAG_REDUCE_ONLY, FLAG_SELL, ORDER_SLOTS, ZERO_ADDRESS } from "../../sequencer/state/constants.js";
 import { createGenesisState } from "../../sequencer/state/genesis.js";
 import type { Hex, Op, SequencedOp, SignedOp } from "../../sequencer/state/ops.js";
 import { recoverOp, type SigningDomain, signDigest, signingDigest } from "../../sequencer/state/signing.js";
@@ -52,6 +52,8 @@ export const ONESTEP_TYPES = [
   "RevokeSessionKey",
   "CancelOrder",
   "CancelAll",
+  "PlaceOrder",
+  "Fill",
 ] as const;
 export type OneStepType = (typeof ONESTEP_TYPES)[number];
 export const VECTORS_PER_TYPE = 40;
@@ -234,6 +236,29 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
     }
     case "OracleUpdate":
       return drawOracleUpdate(rng, state, now);
+    case "PlaceOrder": {
+      const market = rng.chance(0.04) ? state.markets.length + rng.int(2) : rng.int(state.markets.length);
+      const m = state.markets[market] ?? state.markets[0]!;
+      const sell = rng.chance(0.5);
+      let flags = (sell ? FLAG_SELL : 0) | ((rng.int(10) < 7 ? 0 : rng.int(3)) << 1) | (rng.chance(0.1) ? FLAG_REDUCE_ONLY : 0);
+      if (rng.chance(0.03)) flags |= 16 << rng.int(3); // unknown flag bits
+      if (rng.chance(0.03)) flags |= 6; // TIF 3: not a time in force
+      const away = (m.oraclePrice * BigInt(rng.int(30) - 10)) / 100n; // mostly resting, sometimes crossing the oracle
+      let price = sell ? m.oraclePrice + away : m.oraclePrice - away;
+      price -= price % m.tickSize;
+      if (rng.chance(0.05)) price += 1n; // off tick
+      if (rng.chance(0.02)) price = 0n;
+      let size = m.lotSize * (1n + rng.big(rng.chance(0.2) ? 1_000_000n : 50n));
+      if (rng.chance(0.04)) size += 1n; // off lot
+      if (rng.chance(0.02)) size = 0n;
+      const expiry = rng.chance(0.7) ? 0n : rng.chance(0.1) ? now - 1n - rng.big(100n) : now + rng.big(10_000n);
+      const live = state.accounts[account]?.orders.filter((o) => o !== null) ?? [];
+      const clientOrderId = live.length > 0 && rng.chance(0.15) ? rng.pick(live)!.clientOrderId : rng.big(1_000n);
+      const op = { type, account, nonce, market, flags, price, size, expiry, clientOrderId, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, true));
+    }
+    case "Fill":
+      return drawFill(rng, state, now, fresh);
     case "ForcedWithdraw": {
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
       return { type, queueIndex, account, asset: pickAsset(rng), amount: pickDebit(rng, state, account, 0, now) };
@@ -287,6 +312,54 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
       return sign(rng, op, signerKey(rng, state, account, true));
     }
   }
+}
+
+/**
+ * A fill: mostly of a resting maker order against a taker order placed for the purpose (in
+ * the pre-state, at the vector's timestamp) at the maker's price, with sizes, prices and
+ * slots that are sometimes wrong; sometimes of arbitrary slots.
+ */
+function drawFill(rng: Rng, state: CrossmarginState, now: bigint, nonce: bigint): Op {
+  const live = state.accounts.flatMap((a, account) =>
+    a.orders.flatMap((o, slot) => (o !== null && o.remaining > 0n && (o.expiry === 0n || o.expiry >= now) ? [{ account, slot, o }] : [])),
+  );
+  if (live.length === 0 || rng.chance(0.1)) {
+    const n = state.accounts.length;
+    return { type: "Fill", makerAccount: rng.int(n + 1), makerSlot: rng.int(ORDER_SLOTS + 2), takerAccount: rng.int(n + 1), takerSlot: rng.int(ORDER_SLOTS + 2), price: rng.big(10n ** 11n), size: rng.big(10n ** 6n) };
+  }
+  const maker = rng.pick(live);
+  const m = state.markets[maker.o.market]!;
+  const others = state.accounts.map((_, i) => i).filter((i) => i !== maker.account);
+  const takerAccount = rng.chance(0.05) ? maker.account : rng.pick(others);
+  const makerSells = (maker.o.flags & FLAG_SELL) !== 0;
+  const tif = rng.chance(0.1) ? 2 : rng.chance(0.3) ? 1 : 0;
+  const takerSize = m.lotSize * (1n + rng.big(maker.o.remaining / m.lotSize + 2n));
+  const placed = applyOp(
+    state,
+    {
+      type: "PlaceOrder",
+      account: takerAccount,
+      nonce: nonce + 7n,
+      market: maker.o.market,
+      flags: (makerSells ? 0 : FLAG_SELL) | (tif << 1) | (rng.chance(0.08) ? FLAG_REDUCE_ONLY : 0),
+      price: maker.o.price + (rng.chance(0.1) ? (makerSells ? -m.tickSize : m.tickSize) : 0n),
+      size: takerSize,
+      expiry: 0n,
+      clientOrderId: 0n,
+      signature: "0x",
+    },
+    { timestamp: now, signer: state.accounts[takerAccount]?.owner ?? null },
+  );
+  const takerSlot = placed.ok ? placed.events.find((e) => e.kind === "OrderPlaced")!.slot : rng.int(ORDER_SLOTS);
+  const taker = state.accounts[takerAccount]?.orders[takerSlot];
+  const most = taker ? (taker.remaining < maker.o.remaining ? taker.remaining : maker.o.remaining) : maker.o.remaining;
+  let size = most - (most / m.lotSize > 1n && rng.chance(0.4) ? m.lotSize * rng.big(most / m.lotSize) : 0n);
+  const r = rng.int(100);
+  if (r < 4) size += 1n; // off lot
+  else if (r < 8) size = most + m.lotSize; // more than an order has left
+  else if (r < 10) size = 0n;
+  const price = rng.chance(0.06) ? maker.o.price + m.tickSize : maker.o.price;
+  return { type: "Fill", makerAccount: maker.account, makerSlot: maker.slot, takerAccount, takerSlot, price, size };
 }
 
 /** Prices near the stored ones (sometimes out of band, invalid or repeated), signed by 0-3 keys. */

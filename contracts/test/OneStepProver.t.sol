@@ -5,6 +5,7 @@ import {Test} from "./lib/Test.sol";
 import {console} from "./lib/console.sol";
 import {OneStepProver} from "../src/OneStepProver.sol";
 import {Witness} from "../src/onestep/Witness.sol";
+import {OneStepBase} from "../src/onestep/OneStepBase.sol";
 
 /// @title One-step prover differential tests
 /// @notice Replays the golden vectors of contracts/script/gen-onestep-fixtures.ts (random single
@@ -83,6 +84,14 @@ contract OneStepProverTest is Test {
         _replay("FundingTick");
     }
 
+    function test_placeOrder() public {
+        _replay("PlaceOrder");
+    }
+
+    function test_fill() public {
+        _replay("Fill");
+    }
+
     function test_forcedWithdraw() public {
         _replay("ForcedWithdraw");
     }
@@ -158,8 +167,8 @@ contract OneStepProverTest is Test {
     function test_revertsOnUnsupportedType() public {
         (OneStepProver prover, Vector memory v) = _first("Deposit");
         bytes memory op = v.opBytes;
-        op[12] = bytes1(uint8(9)); // Fill
-        vm.expectRevert(abi.encodeWithSelector(OneStepProver.UnsupportedOperation.selector, uint8(9)));
+        op[12] = bytes1(uint8(13)); // Liquidate
+        vm.expectRevert(abi.encodeWithSelector(OneStepBase.UnsupportedOperation.selector, uint8(13)));
         prover.execute(v.preRoot, op, v.witness);
     }
 }

@@ -60,7 +60,12 @@ library OneStepLayout {
     uint256 internal constant MARKET_ORACLE_TIMESTAMP = 5;
     uint256 internal constant MARKET_FUNDING_INDEX = 6;
     uint256 internal constant MARKET_GROUP = 8;
+    uint256 internal constant MARKET_STATUS = 0;
+    uint256 internal constant MARKET_TICK_SIZE = 1;
+    uint256 internal constant MARKET_LOT_SIZE = 2;
+    uint256 internal constant MARKET_OPEN_INTEREST = 7;
     uint256 internal constant MARKET_LAST_FUNDING_TIME = 10;
+    uint256 internal constant MARKET_FUNDING_POOL = 11;
     uint256 internal constant MARGIN_TIERS = 4;
     uint256 internal constant TIER_NOTIONAL_CAP = 0;
     uint256 internal constant TIER_IMF = 1;

@@ -116,16 +116,25 @@ library Witness {
     /// @notice Position of `gindex` in the proof, and whether it is there (binary search).
     function find(Proof memory p, uint256 gindex) internal pure returns (bool found, uint256 at) {
         uint256[] memory g = p.gindices;
-        uint256 lo;
-        uint256 hi = g.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) >> 1;
-            uint256 x = g[mid];
-            if (x == gindex) return (true, mid);
-            if (x > gindex) lo = mid + 1;
-            else hi = mid;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // PERF: every state read is a lookup; bounds are the array's own, so no checks.
+            let base := add(g, 0x20)
+            let lo := 0
+            let hi := mload(g)
+            for {} lt(lo, hi) {} {
+                let mid := shr(1, add(lo, hi))
+                let x := mload(add(base, shl(5, mid)))
+                if eq(x, gindex) {
+                    found := 1
+                    at := mid
+                    break
+                }
+                switch gt(x, gindex)
+                case 1 { lo := add(mid, 1) }
+                default { hi := mid }
+            }
         }
-        return (false, 0);
     }
 
     function has(Proof memory p, uint256 gindex) internal pure returns (bool found) {

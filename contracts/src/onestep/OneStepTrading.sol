@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IOneStepProver} from "../IOneStepProver.sol";
+import {Witness} from "./Witness.sol";
+import {OneStepLayout as S} from "./OneStepLayout.sol";
+import {OneStepBase} from "./OneStepBase.sol";
+import {Margin} from "./Margin.sol";
+
+/// @title OneStepTrading
+/// @notice The one-step STF's trading operations, PlaceOrder and Fill (ops/placeOrder.ts,
+///         ops/fill.ts, ops/tradePlan.ts), in their own contract because EIP-170 caps each
+///         contract's code. `OneStepProver` deploys it and forwards these two selectors; it
+///         verifies the witness itself, so it is a complete `IOneStepProver` for them.
+contract OneStepTrading is OneStepBase, IOneStepProver {
+    using Witness for Witness.Proof;
+
+    uint8 internal constant OP_PLACE_ORDER = 6;
+    uint8 internal constant OP_FILL = 9;
+
+    uint256 internal constant FLAG_SELL = 1;
+    uint256 internal constant TIF_MASK = 6;
+    uint256 internal constant TIF_IOC = 1;
+    uint256 internal constant TIF_POST_ONLY = 2;
+    uint256 internal constant FLAG_REDUCE_ONLY = 8;
+    uint256 internal constant ORDER_FLAGS_KNOWN = 15;
+    uint256 internal constant MARKET_ACTIVE = 1;
+    uint256 internal constant MARKET_REDUCE_ONLY = 2;
+    /// @dev constants.ts MAX_PRICE and MAX_ORDER_SIZE: 2^62 - 1.
+    uint256 internal constant MAX_PRICE = (1 << 62) - 1;
+    uint256 internal constant MAX_ORDER_SIZE = (1 << 62) - 1;
+
+    bytes32 internal constant PLACE_ORDER_TYPE_HASH = keccak256(
+        "PlaceOrder(uint32 account,uint64 nonce,uint16 market,uint8 flags,uint64 price,uint64 size,uint64 expiry,uint64 clientOrderId)"
+    );
+
+    /// @notice The effect of a trade on one account (tradePlan.ts `TradePlan`), before it is written.
+    struct Plan {
+        uint256 account;
+        uint256 market;
+        Margin.Position before;
+        Margin.Position next;
+        int256 settlementDelta;
+        int256 funding;
+        bool reduces;
+    }
+
+    constructor(uint256 chainId, address rollup) OneStepBase(chainId, rollup) {}
+
+    /// @inheritdoc IOneStepProver
+    function execute(bytes32 preRoot, bytes calldata opBytes, bytes calldata witness)
+        external
+        view
+        returns (bytes32 postRoot)
+    {
+        (uint8 selector, uint64 ts) = _header(opBytes);
+        if (selector != OP_PLACE_ORDER && selector != OP_FILL) revert UnsupportedOperation(selector);
+        bytes calldata body = opBytes[13:];
+        Witness.Proof memory w = Witness.verified(witness, preRoot);
+        if (ts < w.getU64(S.CLOCK)) return preRoot; // TIMESTAMP_REGRESSION
+        bool accepted = selector == OP_PLACE_ORDER ? _placeOrder(w, ts, body) : _fill(w, ts, body);
+        if (!accepted) return preRoot;
+        w.setU64(S.CLOCK, ts);
+        return w.root();
+    }
+
+    // ================================================================ PlaceOrder
+
+    /// @dev Body: account u32 ‖ nonce u64 ‖ market u16 ‖ flags u8 ‖ price u64 ‖ size u64 ‖
+    ///      expiry u64 ‖ clientOrderId u64 ‖ signature (65).
+    function _placeOrder(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 112) revert OpMalformed(OP_PLACE_ORDER, body.length + 13);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(w, ts, body, _placeOrderHash(body), false);
+        if (!fresh) return false;
+        (bool ok, uint256 slot) = _placeOrderChecks(w, ts, body);
+        if (!ok) return false;
+        _useNonce(w, _le(body, 0, 4), nonceSlot, _le(body, 4, 8));
+        _writeOrder(w, _le(body, 0, 4), slot, body, ts);
+        return true;
+    }
+
+    function _placeOrderHash(bytes calldata body) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                PLACE_ORDER_TYPE_HASH,
+                _le(body, 0, 4),
+                _le(body, 4, 8),
+                _le(body, 12, 2),
+                uint8(body[14]),
+                _le(body, 15, 8),
+                _le(body, 23, 8),
+                _le(body, 31, 8),
+                _le(body, 39, 8)
+            )
+        );
+    }
+
+    /// @dev The market, flags, price, size, expiry, reduce-only, slot and margin checks, in order.
+    function _placeOrderChecks(Witness.Proof memory w, uint64 ts, bytes calldata body)
+        internal
+        view
+        returns (bool ok, uint256 slot)
+    {
+        uint256 market = _le(body, 12, 2);
+        if (market >= w.getU64(S.MARKETS_LENGTH)) return (false, 0); // MARKET_UNKNOWN
+        bool reducing;
+        {
+            (bool tradable, bool reduceOnlyMarket) = _tradingMode(w, market, ts);
+            if (!tradable) return (false, 0); // MARKET_HALTED
+            if (!_orderTermsValid(w, market, body, ts)) return (false, 0);
+            bool allowed;
+            (allowed, reducing) = _reduceOnlyAllowed(w, body, market, reduceOnlyMarket);
+            if (!allowed) return (false, 0);
+        }
+        (ok, slot) = _freeOrderSlot(w, _le(body, 0, 4), _le(body, 39, 8), ts);
+        if (!ok) return (false, 0); // DUPLICATE_CLIENT_ORDER_ID or ORDER_SLOTS_FULL
+        if (!reducing && !_fullFillFits(w, body, market, ts)) return (false, 0); // INSUFFICIENT_MARGIN or OVERFLOW
+    }
+
+    /// @dev A full fill at the limit price passes `planTrade`.
+    function _fullFillFits(Witness.Proof memory w, bytes calldata body, uint256 market, uint64 ts)
+        internal
+        view
+        returns (bool fits)
+    {
+        int256 q = uint8(body[14]) & FLAG_SELL != 0 ? -int256(_le(body, 23, 8)) : int256(_le(body, 23, 8));
+        (fits,) = _planTrade(w, _le(body, 0, 4), market, q, int256(_le(body, 15, 8)), ts);
+    }
+
+    /// @dev A reduce-only order must face the position; a reduce-only market takes only
+    ///      reducing orders. Returns (allowed, reducing).
+    function _reduceOnlyAllowed(Witness.Proof memory w, bytes calldata body, uint256 market, bool reduceOnlyMarket)
+        internal
+        view
+        returns (bool, bool)
+    {
+        uint256 flags = uint8(body[14]);
+        int256 q = int256(_le(body, 23, 8));
+        if (flags & FLAG_SELL != 0) q = -q;
+        int256 position = Margin.position(w, _le(body, 0, 4), market, Witness.zeroHash(S.POSITION_DEPTH)).size;
+        bool opposite = position != 0 && (position > 0) != (q > 0);
+        if (flags & FLAG_REDUCE_ONLY != 0 && !opposite) return (false, false); // REDUCE_ONLY_INCREASES
+        bool reducing = opposite && (flags & FLAG_REDUCE_ONLY != 0 || Margin.abs(q) <= Margin.abs(position));
+        if (reduceOnlyMarket && !reducing) return (false, false); // MARKET_REDUCE_ONLY
+        return (true, reducing);
+    }
+
+    /// @dev Flags known, price and size in range and on tick and lot, expiry not past.
+    function _orderTermsValid(Witness.Proof memory w, uint256 market, bytes calldata body, uint64 ts)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 flags = uint8(body[14]);
+        if (flags & ~ORDER_FLAGS_KNOWN != 0 || (flags & TIF_MASK) >> 1 > TIF_POST_ONLY) return false; // FLAGS_INVALID
+        uint256 price = _le(body, 15, 8);
+        if (price == 0 || price > MAX_PRICE || price % w.getU64(S.marketField(market, S.MARKET_TICK_SIZE)) != 0) {
+            return false; // PRICE_INVALID
+        }
+        uint256 size = _le(body, 23, 8);
+        if (size == 0 || size > MAX_ORDER_SIZE || size % w.getU64(S.marketField(market, S.MARKET_LOT_SIZE)) != 0) {
+            return false; // SIZE_INVALID
+        }
+        uint256 expiry = _le(body, 31, 8);
+        return expiry == 0 || expiry >= ts; // ORDER_EXPIRED otherwise
+    }
+
+    /// @dev The lowest slot without a live order; refuses a live order's client id again.
+    function _freeOrderSlot(Witness.Proof memory w, uint256 account, uint256 clientOrderId, uint64 ts)
+        internal
+        view
+        returns (bool ok, uint256 slot)
+    {
+        bytes32 emptyOrder = Witness.zeroHash(S.ORDER_DEPTH);
+        slot = S.ORDER_SLOTS;
+        for (uint256 i; i < S.ORDER_SLOTS; ++i) {
+            if (!_isLive(w, account, i, ts, emptyOrder)) {
+                if (slot == S.ORDER_SLOTS) slot = i;
+            } else if (
+                clientOrderId != 0 && w.getU64(S.orderField(account, i, S.ORDER_CLIENT_ORDER_ID)) == clientOrderId
+            ) {
+                return (false, 0);
+            }
+        }
+        return (slot != S.ORDER_SLOTS, slot);
+    }
+
+    function _writeOrder(Witness.Proof memory w, uint256 account, uint256 slot, bytes calldata body, uint64 ts)
+        internal
+        pure
+    {
+        uint256 flags = uint8(body[14]);
+        uint256 expiry = _le(body, 31, 8);
+        // An IOC order lives only at the timestamp it was placed at.
+        if ((flags & TIF_MASK) >> 1 == TIF_IOC && (expiry == 0 || expiry > ts)) expiry = ts;
+        w.setU64(S.orderField(account, slot, S.ORDER_MARKET), uint64(_le(body, 12, 2)));
+        w.setU64(S.orderField(account, slot, S.ORDER_FLAGS), uint64(flags));
+        w.setU64(S.orderField(account, slot, S.ORDER_PRICE), uint64(_le(body, 15, 8)));
+        w.setU64(S.orderField(account, slot, S.ORDER_SIZE), uint64(_le(body, 23, 8)));
+        w.setU64(S.orderField(account, slot, S.ORDER_REMAINING), uint64(_le(body, 23, 8)));
+        w.setU64(S.orderField(account, slot, S.ORDER_EXPIRY), uint64(expiry));
+        w.setU64(S.orderField(account, slot, S.ORDER_CLIENT_ORDER_ID), uint64(_le(body, 39, 8)));
+        w.setU64(S.orderField(account, slot, S.ORDER_NONCE), uint64(_le(body, 4, 8)));
+    }
+
+    /// @dev common.ts `tradingMode`: (tradable, reduce-only). Active with a stale price is reduce-only.
+    function _tradingMode(Witness.Proof memory w, uint256 market, uint64 ts)
+        internal
+        pure
+        returns (bool tradable, bool reduceOnly)
+    {
+        uint256 status = w.getU64(S.marketField(market, S.MARKET_STATUS));
+        if (status == MARKET_ACTIVE) return (true, Margin.isMarketStale(w, market, ts));
+        if (status == MARKET_REDUCE_ONLY) return (true, true);
+        return (false, false);
+    }
+
+    // ================================================================ Fill
+
+    /// @dev Body: makerAccount u32 ‖ makerSlot u8 ‖ takerAccount u32 ‖ takerSlot u8 ‖ price u64 ‖ size u64.
+    function _fill(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 26) revert OpMalformed(OP_FILL, body.length + 13);
+        (bool ok, uint256 market, int256 q, bool reduceOnlyMarket) = _fillPrechecks(w, ts, body);
+        if (!ok) return false;
+        Plan memory takerPlan;
+        Plan memory makerPlan;
+        (ok, takerPlan) = _planTrade(w, _le(body, 5, 4), market, q, int256(_le(body, 10, 8)), ts);
+        if (!ok) return false;
+        (ok, makerPlan) = _planTrade(w, _le(body, 0, 4), market, -q, int256(_le(body, 10, 8)), ts);
+        if (!ok) return false;
+        if (!_reduceOnlyChecks(w, body, reduceOnlyMarket, takerPlan, makerPlan)) return false;
+        uint256 openInterest;
+        (ok, openInterest) = _openInterestAfter(w, market, takerPlan, makerPlan);
+        if (!ok) return false; // OVERFLOW
+        _commitTrade(w, makerPlan);
+        _commitTrade(w, takerPlan);
+        _consumeOrder(w, _le(body, 0, 4), uint8(body[4]), _le(body, 18, 8));
+        _consumeOrder(w, _le(body, 5, 4), uint8(body[9]), _le(body, 18, 8));
+        w.setU64(S.marketField(market, S.MARKET_OPEN_INTEREST), uint64(openInterest));
+        return true;
+    }
+
+    /// @dev Everything fill.ts checks before planning either side, in its order.
+    function _fillPrechecks(Witness.Proof memory w, uint64 ts, bytes calldata body)
+        internal
+        view
+        returns (bool ok, uint256 market, int256 q, bool reduceOnlyMarket)
+    {
+        uint256 maker = _le(body, 0, 4);
+        uint256 taker = _le(body, 5, 4);
+        if (maker == taker) return (false, 0, 0, false); // SELF_TRADE
+        uint256 accounts = w.getU64(S.ACCOUNTS_LENGTH);
+        if (maker >= accounts || taker >= accounts) return (false, 0, 0, false); // ACCOUNT_UNKNOWN
+        if (uint8(body[4]) >= S.ORDER_SLOTS || uint8(body[9]) >= S.ORDER_SLOTS) return (false, 0, 0, false); // ORDER_NOT_FOUND
+        (ok, market, q) = _fillOrderChecks(w, ts, body);
+        if (!ok) return (false, 0, 0, false);
+        bool tradable;
+        (tradable, reduceOnlyMarket) = _tradingMode(w, market, ts);
+        if (!tradable) return (false, 0, 0, false); // MARKET_HALTED
+    }
+
+    /// @dev Both orders live, same market, opposite sides, taker not post-only, the maker's
+    ///      price within the taker's limit, an on-lot size within both remainders.
+    function _fillOrderChecks(Witness.Proof memory w, uint64 ts, bytes calldata body)
+        internal
+        view
+        returns (bool ok, uint256 market, int256 q)
+    {
+        {
+            bytes32 emptyOrder = Witness.zeroHash(S.ORDER_DEPTH);
+            if (!_isLive(w, _le(body, 0, 4), uint8(body[4]), ts, emptyOrder)) return (false, 0, 0); // ORDER_NOT_FOUND
+            if (!_isLive(w, _le(body, 5, 4), uint8(body[9]), ts, emptyOrder)) return (false, 0, 0); // ORDER_NOT_FOUND
+        }
+        // Order field f of a slot is at (slot gindex << 3) | f.
+        uint256 mo = S.orderSlot(_le(body, 0, 4), uint8(body[4])) << S.ORDER_DEPTH;
+        uint256 to = S.orderSlot(_le(body, 5, 4), uint8(body[9])) << S.ORDER_DEPTH;
+        market = w.getU64(mo | S.ORDER_MARKET);
+        uint256 takerFlags = w.getU64(to | S.ORDER_FLAGS);
+        if (market != w.getU64(to | S.ORDER_MARKET)) return (false, 0, 0); // FILL_MISMATCH
+        if ((w.getU64(mo | S.ORDER_FLAGS) & FLAG_SELL) == (takerFlags & FLAG_SELL)) return (false, 0, 0); // FILL_MISMATCH
+        if ((takerFlags & TIF_MASK) >> 1 == TIF_POST_ONLY) return (false, 0, 0); // POST_ONLY_TAKER
+        bool takerBuys = takerFlags & FLAG_SELL == 0;
+        {
+            uint256 price = _le(body, 10, 8);
+            uint256 limit = w.getU64(to | S.ORDER_PRICE);
+            if (price != w.getU64(mo | S.ORDER_PRICE) || (takerBuys ? price > limit : price < limit)) {
+                return (false, 0, 0); // FILL_PRICE_INVALID
+            }
+        }
+        uint256 size = _le(body, 18, 8);
+        if (
+            size == 0 || size % w.getU64(S.marketField(market, S.MARKET_LOT_SIZE)) != 0
+                || size > w.getU64(mo | S.ORDER_REMAINING) || size > w.getU64(to | S.ORDER_REMAINING)
+        ) return (false, 0, 0); // FILL_SIZE_INVALID
+        q = takerBuys ? int256(size) : -int256(size);
+        ok = true;
+    }
+
+    /// @dev Reduce-only orders only reduce; in a reduce-only market both sides only reduce.
+    function _reduceOnlyChecks(
+        Witness.Proof memory w,
+        bytes calldata body,
+        bool reduceOnlyMarket,
+        Plan memory takerPlan,
+        Plan memory makerPlan
+    ) internal pure returns (bool) {
+        uint256 takerFlags = w.getU64(S.orderField(_le(body, 5, 4), uint8(body[9]), S.ORDER_FLAGS));
+        uint256 makerFlags = w.getU64(S.orderField(_le(body, 0, 4), uint8(body[4]), S.ORDER_FLAGS));
+        if (
+            (takerFlags & FLAG_REDUCE_ONLY != 0 && !takerPlan.reduces)
+                || (makerFlags & FLAG_REDUCE_ONLY != 0 && !makerPlan.reduces)
+        ) return false; // REDUCE_ONLY_INCREASES
+        return !(reduceOnlyMarket && !(takerPlan.reduces && makerPlan.reduces)); // MARKET_REDUCE_ONLY
+    }
+
+    /// @dev openInterest.ts: the sum of long sizes after both trades, as a uint64.
+    function _openInterestAfter(Witness.Proof memory w, uint256 market, Plan memory a, Plan memory b)
+        internal
+        pure
+        returns (bool ok, uint256)
+    {
+        int256 oi = int256(uint256(w.getU64(S.marketField(market, S.MARKET_OPEN_INTEREST))));
+        oi += _long(a.next.size) - _long(a.before.size) + _long(b.next.size) - _long(b.before.size);
+        if (oi < 0 || oi > int256(uint256(type(uint64).max))) return (false, 0);
+        return (true, uint256(oi));
+    }
+
+    function _long(int256 size) internal pure returns (int256) {
+        return size > 0 ? size : int256(0);
+    }
+
+    /// @dev The order's remaining size less the fill; a filled order leaves its slot.
+    function _consumeOrder(Witness.Proof memory w, uint256 account, uint256 slot, uint256 size) internal pure {
+        uint256 remaining = w.getU64(S.orderField(account, slot, S.ORDER_REMAINING)) - size;
+        if (remaining == 0) _clearOrder(w, account, slot);
+        else w.setU64(S.orderField(account, slot, S.ORDER_REMAINING), uint64(remaining));
+    }
+
+    // ================================================================ tradePlan.ts
+
+    /// @dev `planTrade`: false where TypeScript refuses (INSUFFICIENT_MARGIN, OVERFLOW).
+    function _planTrade(Witness.Proof memory w, uint256 account, uint256 market, int256 q, int256 price, uint64 ts)
+        internal
+        view
+        returns (bool ok, Plan memory plan)
+    {
+        plan.account = account;
+        plan.market = market;
+        plan.before = Margin.position(w, account, market, Witness.zeroHash(S.POSITION_DEPTH));
+        Margin.Position memory before = plan.before;
+        // Funding accrued so far settles first, at the old size.
+        plan.funding = before.empty ? int256(0) : _pendingFunding(w, before, market);
+        (int256 size, int256 entry, int256 realized) = _trade(before.size, before.entryNotional, q, price);
+        if (!_fitsI64(size) || !_fitsI64(entry)) return (false, plan); // OVERFLOW
+        plan.reduces = _reducesOnly(before.size, size);
+        plan.next.size = size;
+        plan.next.entryNotional = entry;
+        plan.next.lastFundingIndex =
+            size == 0 ? int256(0) : Margin.i64(w.getU64(S.marketField(market, S.MARKET_FUNDING_INDEX)));
+        plan.next.marginMode = before.marginMode;
+        if (before.marginMode == Margin.MODE_CROSS) {
+            plan.settlementDelta = realized - plan.funding;
+            if (!plan.reduces && !_crossFits(w, plan, ts)) return (false, plan); // INSUFFICIENT_MARGIN
+        } else {
+            int256 iso = int256(before.isolatedMargin) + realized - plan.funding;
+            if (size == 0 || iso < 0) {
+                plan.settlementDelta = iso;
+                iso = 0;
+            }
+            if (!plan.reduces && size != 0) {
+                bool fits;
+                (fits, iso) = _isolatedTopUp(w, plan, iso, ts);
+                if (!fits) return (false, plan); // INSUFFICIENT_MARGIN
+            }
+            if (iso > int256(uint256(type(uint64).max))) return (false, plan); // OVERFLOW
+            plan.next.isolatedMargin = uint256(iso);
+        }
+        int256 settlement = Margin.balance(w, account, 0) + plan.settlementDelta;
+        if (settlement < type(int128).min || settlement > type(int128).max) return (false, plan); // OVERFLOW
+        plan.next.empty = size == 0 && entry == 0 && plan.next.lastFundingIndex == 0 && plan.next.isolatedMargin == 0
+            && plan.next.marginMode == 0;
+        ok = true;
+    }
+
+    function _pendingFunding(Witness.Proof memory w, Margin.Position memory p, uint256 market)
+        internal
+        pure
+        returns (int256)
+    {
+        if (p.size == 0) return 0;
+        return Margin.pendingFunding(p, Margin.i64(w.getU64(S.marketField(market, S.MARKET_FUNDING_INDEX))));
+    }
+
+    /// @dev A cross trade that adds risk: the pool stays at or above its initial requirement.
+    function _crossFits(Witness.Proof memory w, Plan memory plan, uint64 ts) internal view returns (bool) {
+        (int256 upnlBefore, int256 initialBefore,) = Margin.contribution(w, plan.before, plan.market);
+        (int256 upnlAfter, int256 initialAfter,) = Margin.contribution(w, plan.next, plan.market);
+        Margin.Position[] memory ps = Margin.positionsOf(w, plan.account);
+        Margin.Health memory h =
+            Margin.crossHealth(w, plan.account, ts, ps, Margin.collateralValue(w, plan.account, ts, true));
+        int256 equity = h.equity + plan.settlementDelta + upnlAfter - upnlBefore;
+        int256 initial;
+        if (w.getU64(S.accountField(plan.account, S.ACCOUNT_FLAGS)) & 1 != 0) {
+            ps[plan.market] = plan.next; // portfolioRequirement with the position at its new size
+            ps[plan.market].empty = false;
+            (initial,) = Margin.portfolioRequirement(w, ps);
+        } else {
+            initial = h.initial + initialAfter - initialBefore;
+        }
+        return equity >= initial;
+    }
+
+    /// @dev An isolated trade that adds risk: the position's equity reaches its initial
+    ///      requirement, topped up from the settlement balance if the cross pool can spare it.
+    function _isolatedTopUp(Witness.Proof memory w, Plan memory plan, int256 iso, uint64 ts)
+        internal
+        view
+        returns (bool, int256)
+    {
+        int256 shortfall = _isolatedShortfall(w, plan, iso);
+        if (shortfall <= 0) return (true, iso);
+        Margin.Health memory h = _health(w, plan.account, ts);
+        if (
+            h.equity + plan.settlementDelta - h.initial < shortfall
+                || Margin.balance(w, plan.account, 0) + plan.settlementDelta < shortfall
+        ) return (false, iso);
+        plan.settlementDelta -= shortfall;
+        return (true, iso + shortfall);
+    }
+
+    /// @dev The isolated position's initial requirement less its equity (positive: missing).
+    function _isolatedShortfall(Witness.Proof memory w, Plan memory plan, int256 iso) internal pure returns (int256) {
+        int256 price = int256(uint256(w.getU64(S.marketField(plan.market, S.MARKET_ORACLE_PRICE))));
+        int256 n = Margin.divCeil(Margin.abs(plan.next.size) * price, Margin.SIZE_SCALE);
+        int256 need = Margin.tieredRequirement(w, plan.market, n, false);
+        return need - (iso + Margin.divFloor(plan.next.size * price, Margin.SIZE_SCALE) - plan.next.entryNotional);
+    }
+
+    function _health(Witness.Proof memory w, uint256 account, uint64 ts) internal view returns (Margin.Health memory) {
+        return Margin.crossHealth(
+            w, account, ts, Margin.positionsOf(w, account), Margin.collateralValue(w, account, ts, true)
+        );
+    }
+
+    /// @dev `commitTrade`: funding into the market's pool, the new position, the settlement balance.
+    function _commitTrade(Witness.Proof memory w, Plan memory plan) internal pure {
+        if (plan.funding != 0) {
+            uint256 g = S.marketField(plan.market, S.MARKET_FUNDING_POOL);
+            int256 pool = int256(int128(uint128(Witness.packedAt(w.get(g), 0, 128)))) + plan.funding;
+            w.set(g, Witness.withPacked(bytes32(0), 0, 128, uint256(uint128(int128(pool)))));
+        }
+        Margin.Position memory p = plan.next;
+        w.setU64(S.positionField(plan.account, plan.market, 0), uint64(int64(p.size)));
+        w.setU64(S.positionField(plan.account, plan.market, 1), uint64(int64(p.entryNotional)));
+        w.setU64(S.positionField(plan.account, plan.market, 2), uint64(int64(p.lastFundingIndex)));
+        w.setU64(S.positionField(plan.account, plan.market, 3), uint64(p.isolatedMargin));
+        w.setU64(S.positionField(plan.account, plan.market, 4), uint64(p.marginMode));
+        if (plan.settlementDelta != 0) {
+            _setBalance(w, plan.account, 0, Margin.balance(w, plan.account, 0) + plan.settlementDelta);
+        }
+    }
+
+    /// @dev margin.ts `trade`: the position after signed size `q` at `price` (quotes truncated toward zero).
+    function _trade(int256 size, int256 entry, int256 q, int256 price)
+        internal
+        pure
+        returns (int256, int256, int256)
+    {
+        int256 quote = (q * price) / Margin.SIZE_SCALE;
+        if (size == 0 || (size > 0) == (q > 0)) return (size + q, entry + quote, 0);
+        int256 absSize = Margin.abs(size);
+        int256 absQ = Margin.abs(q);
+        if (absQ <= absSize) {
+            int256 released = (entry * absQ) / absSize;
+            return (size + q, entry - released, -(quote + released));
+        }
+        int256 closeQuote = (-size * price) / Margin.SIZE_SCALE;
+        return (size + q, quote - closeQuote, -(closeQuote + entry));
+    }
+
+    /// @dev margin.ts `reducesOnly`: no increase and no flip.
+    function _reducesOnly(int256 before, int256 next) internal pure returns (bool) {
+        if (before == 0) return false;
+        return before > 0 ? next >= 0 && next < before : next <= 0 && next > before;
+    }
+
+    function _fitsI64(int256 x) internal pure returns (bool) {
+        return x >= type(int64).min && x <= type(int64).max;
+    }
+}
