@@ -30,6 +30,7 @@ import { L1Deriver } from "./l1/derive.js";
 import { BatchPoster } from "./l1/poster.js";
 import { L1PostStore } from "./l1/postStore.js";
 import { l1BatchesView } from "./l1/batchView.js";
+import { disputesView } from "./l1/disputeView.js";
 import { latestFinalized, ReservesError, reservesAt } from "./l1/reserves.js";
 import { POST_QUEUE, type DistributedSealing, startDistributedSealing } from "./distributed/scheduler.js";
 import { BatchProver } from "./l1/proofs.js";
@@ -225,6 +226,7 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
     verifierUrl: cfg.verifierUrl,
     // The poster's rows live in the op log's file (post workers write them in distributed mode).
     l1Batches: clients ? (from, limit) => l1BatchesView({ client: clients.public, rollup: cfg.rollup, log: core.log, posts: (postsView ??= new L1PostStore(core.log.db)) }, from, limit) : undefined,
+    l1Disputes: clients ? () => disputesView({ client: clients.public, rollup: cfg.rollup, fromBlock: cfg.l1!.fromBlock }) : undefined,
   });
 
   // Request ids: the middleware wraps the whole API (its own error handling included).

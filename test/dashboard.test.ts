@@ -9,13 +9,13 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { type Hex, formatUnits, keccak256 } from "viem";
+import { type Hex, formatUnits, getContract, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createCrossmarginClient, type CrossmarginClient } from "../sdk/index.js";
-import { encodeBatchData } from "../sequencer/codec/index.js";
+import { sealedBatchData } from "../sequencer/codec/index.js";
 import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
-import { contractsOf, walletFor } from "../sequencer/l1/deploy.js";
+import { contractsOf, disputeGameAbi, walletFor } from "../sequencer/l1/deploy.js";
 import type { BatchHeader } from "../sequencer/l1/poster.js";
 import { bytesToHex } from "../sequencer/state/bytes.js";
 import { type Stack, startStack, stopStack, until } from "./stack.js";
@@ -91,15 +91,20 @@ async function depositor(key: Hex, address: Hex, amount: bigint): Promise<{ clie
   return { client, index };
 }
 
-/** Posts a batch whose root is a lie (empty data, so the replayed root is the parent's), with the sequencer's key. */
-async function postLie(root: Hex): Promise<number> {
-  const { d, anvil } = stack!;
+/**
+ * Posts op-log batch `index`'s real data as the next L1 batch with a lying root, with the
+ * sequencer's key (L1 checks neither the root nor the data's contents); returns the header.
+ */
+async function postLie(index: number, root: Hex): Promise<BatchHeader> {
+  const { d, anvil, seq } = stack!;
   const k = contractsOf(d, d.clients.sequencer);
-  const data = encodeBatchData([]);
+  const data = sealedBatchData(seq.core.log, index);
+  const sealed = seq.core.log.batch(index)!;
   // The header's l1Timestamp must be its block's: blocks keep coming (the stack mines every
   // 250 ms), so pin the next block's time and retry if a tick took it first.
   for (let attempt = 0; attempt < 5; attempt++) {
     const next = await k.rollup.read.nextBatchIndex();
+    expect(next).toBe(BigInt(index + 1));
     const parent = await k.rollup.read.batch([next - 1n]);
     const ts = (await anvil.head()).timestamp + 2n;
     await anvil.setNextBlockTimestamp(ts);
@@ -108,7 +113,7 @@ async function postLie(root: Hex): Promise<number> {
       parentHash: parent.headerHash,
       prevStateRoot: parent.stateRoot,
       newStateRoot: root,
-      opCount: 0n,
+      opCount: BigInt(sealed.toSeq - sealed.fromSeq + 1),
       queuePosition: BigInt(parent.queuePosition),
       queueChainHash: await k.rollup.read.queueChainAt([BigInt(parent.queuePosition)]),
       dataHash: keccak256(data),
@@ -117,9 +122,9 @@ async function postLie(root: Hex): Promise<number> {
     try {
       const hash = await k.rollup.write.submitBatch([header, bytesToHex(data) as Hex]);
       const r = await d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: 20_000 });
-      if (r.status === "success") return Number(next);
+      if (r.status === "success") return header;
     } catch {
-      // reverted in simulation (BadHeader l1Timestamp after a tick): try again
+      // refused in simulation (BadHeader l1Timestamp: a tick mined the pinned block first): again
     }
   }
   throw new Error("could not post the lying batch in 5 attempts");
@@ -272,21 +277,49 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   await page.locator("#batch-detail").scrollIntoViewIfNeeded();
   await shot(page, "4-batch-detail");
 
-  // ── a dispute: the sequencer's key posts a lying root on L1; the verifier disputes it ──
-  // The poster stops first (the same key would race it for nonces); the sequencer goes on
-  // sealing, and the batch it seals at that index differs from what L1 holds.
+  // ── a dispute: the sequencer's key posts a batch's real data with a lying root on L1; the
+  //    verifier disputes it and a challenger opens a dispute game (two moves follow) ──
+  // The poster stops first (the same key would race it for nonces). Two oracle updates in one
+  // request are sealed into one batch, which is posted with the lie.
   await until(lines, async () => {
     const l1 = (await api("/v1/info")).l1;
     const onL1 = Number(await contractsOf(d).rollup.read.nextBatchIndex()) - 1;
     return l1.sealedBatches === l1.confirmedThrough + 1 && onL1 === l1.sealedBatches ? true : null;
   }, 30_000, "every sealed batch posted and confirmed");
   await seq.l1!.poster!.stop();
+  const now = BigInt(Date.now());
+  const two = await oracle.submit([
+    await oracle.signOracleUpdate({ timestamp: now - 150n, prices: [{ kind: 0, id: 2, price: 151n * USD }] }),
+    await oracle.signOracleUpdate({ timestamp: now - 100n, prices: [{ kind: 0, id: 2, price: 152n * USD }] }),
+  ]);
+  expect(two.every((r) => "seq" in r && r.ok)).toBe(true);
+  const lastSeq = BigInt((two[1] as { seq: bigint }).seq);
+  const opBatch = await until(lines, async () => (await api(`/v1/ops/${lastSeq}`)).batch, 15_000, "the two updates sealed");
+  expect((await api(`/v1/ops/${lastSeq - 1n}`)).batch).toBe(opBatch);
   const lie = keccak256(new TextEncoder().encode("not the state"));
-  const lying = await postLie(lie);
+  const header = await postLie(opBatch, lie);
+  const lying = Number(header.batchIndex);
   const dispute = await until(lines, async () => (await api("/v1/verifier")).disputes.find((x: any) => x.batch === lying) ?? null, 30_000, `the verifier's dispute of L1 batch ${lying}`);
   expect(dispute.reasons).toContain("root_mismatch");
-  prices[2] = 151n * USD;
-  await feed(); // sealed as op-log batch lying − 1: the row for L1 batch `lying`
+  expect(dispute.derivedRoot).toBe(bytesToHex(seq.core.log.batch(opBatch)!.postRoot)); // the true root
+
+  // The game opens only with a one-step prover appointed; this one never reaches `step` (the
+  // only call into the prover), so governance (impersonated) appoints an address that stands in.
+  const gameAt = (wallet: Parameters<typeof walletFor>[1] | null) =>
+    getContract({ address: d.disputeGame, abi: disputeGameAbi, client: { public: d.clients.public, wallet: wallet === null ? d.clients.sequencer : walletFor(d.clients, wallet) } });
+  await anvil.rpc("anvil_impersonateAccount", [d.governance]);
+  await anvil.rpc("anvil_setBalance", [d.governance, "0xde0b6b3a7640000"]);
+  const gov = await d.clients.deployer.writeContract({ address: d.disputeGame, abi: disputeGameAbi, functionName: "setProver", args: [anvil.accounts[8]!.address], account: d.governance, chain: d.clients.deployer.chain });
+  expect((await d.clients.public.waitForTransactionReceipt({ hash: gov, pollingInterval: 20 })).status).toBe("success");
+  await anvil.rpc("anvil_stopImpersonatingAccount", [d.governance]);
+  const challenger = gameAt(anvil.accounts[5]!.privateKey);
+  const defender = gameAt(null); // the batch's submitter: the sequencer's key
+  const mined = async (hash: Hex) => expect((await d.clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })).status).toBe("success");
+  await mined(await challenger.write.open([header], { value: await challenger.read.challengerBond() }));
+  const midRoot = keccak256(new TextEncoder().encode("the defender's midpoint"));
+  await mined(await defender.write.bisect([1n, midRoot]));
+  await mined(await challenger.write.choose([1n, false]));
+
   await page.locator(`#disputes tr[data-dispute="${lying}"]`).waitFor({ timeout: 20_000 });
   await page.locator(`#disputes tr[data-dispute="${lying}"]`).click();
   await page.locator("#dispute-detail-fields").waitFor({ timeout: 10_000 });
@@ -297,6 +330,20 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   expect(await text(page, "#dispute-detail [data-field=detail]")).toBe(dispute.detail);
   await shows(page, `#batches tr[data-batch="${lying}"] td.verdict`, () => `disputed: ${dispute.reasons.join(", ")}`, "the disputed batch's verdict in the table");
   await shows(page, `#batches tr[data-batch="${lying}"] td:nth-child(5)`, () => "ROOT DIFFERS", "the L1 root differs from the sealed one");
+
+  // The game's moves, as GET /v1/l1/disputes reports them, in the dispute's detail.
+  const games = (await api("/v1/l1/disputes")).games.filter((g: any) => Number(g.batch) === lying);
+  expect(games.map((g: any) => g.moves.map((m: any) => m.kind))).toEqual([["opened", "bisected", "chosen"]]);
+  const g = games[0];
+  expect(g).toMatchObject({ id: "1", status: "stepping", turn: "challenger", lo: "0", hi: "1" });
+  await shows(page, `#disputes tr[data-dispute="${lying}"] td.onl1`, () => "game 1: stepping, challenger to move (3 moves)", "the game's standing in the disputes table");
+  const moveRows = page.locator(`#dispute-detail table.moves[data-game="1"] tbody tr`);
+  await until(lines, async () => ((await moveRows.count()) === 3 ? true : null), 10_000, "the three moves in the detail");
+  const cells = await moveRows.evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  expect(cells.map((c) => c[2])).toEqual(g.moves.map((m: any) => String(m.block)));
+  expect(cells[1]![1]).toBe(`defender: root after 1 operations is ${midRoot}`);
+  expect(cells[2]![1]).toBe("challenger disagrees: operations 0..1 in dispute");
+  expect(await text(page, `#dispute-detail dl[data-game="1"] [data-field=interval]`)).toBe("0..1");
   await page.locator("#verifier-section").scrollIntoViewIfNeeded();
   await shot(page, "5-dispute");
 

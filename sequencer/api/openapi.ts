@@ -115,6 +115,12 @@ export const OPENAPI_PATHS: Record<string, Record<string, object>> = {
       responses: { 200: ok("challengeWindow, head, nextBatchIndex, batches"), ...errors(400, 404, 503) },
     },
   },
+  "/v1/l1/disputes": {
+    get: {
+      summary: "L1 mode: the DisputeGame's bisection games with their moves in order and its one-transaction fault proofs, read from its events at the L1 head",
+      responses: { 200: ok("disputeGame, head, fromBlock, games, faultProofs"), ...errors(404, 503) },
+    },
+  },
   "/": { get: { summary: "the dashboard (HTML; docs/sequencer.md, Dashboard)", responses: { 200: { description: "the dashboard page", content: { "text/html": { schema: { type: "string" } } } } } } },
   "/dashboard/{file}": {
     get: {

@@ -26,6 +26,7 @@ import { AUDIT_KINDS, type AuditKind, type AuditLog, auditCsv } from "../storage
 import { BaseError } from "viem";
 import { registerDashboard } from "./dashboard.js";
 import type { L1BatchesView } from "../l1/batchView.js";
+import type { DisputesView } from "../l1/disputeView.js";
 
 export interface ApiDeps {
   core: SequencerCore;
@@ -54,6 +55,8 @@ export interface ApiDeps {
   reserves?: (batch: number | undefined) => Promise<ReservesReport>;
   /** L1 mode: sealed batches with their posts, L1 records and challenge windows (GET /v1/l1/batches). */
   l1Batches?: (from: number, limit: number) => Promise<L1BatchesView>;
+  /** L1 mode: the DisputeGame's games with their moves and its fault proofs (GET /v1/l1/disputes). */
+  l1Disputes?: () => Promise<DisputesView>;
 }
 
 function outcomeJson(o: SubmitOutcome) {
@@ -279,6 +282,16 @@ export function createApi(d: ApiDeps): Hono {
     if (lim > 100) throw new ApiError("INVALID_FIELD", "limit must be 1..100 (each batch is an L1 read)", "limit");
     try {
       return c.json(toJson(await d.l1Batches(from, lim)) as object);
+    } catch (e) {
+      if (e instanceof BaseError) throw new ApiError("L1_UNAVAILABLE", e.shortMessage);
+      throw e;
+    }
+  });
+
+  app.get("/v1/l1/disputes", async (c) => {
+    if (!d.l1Disputes) throw new ApiError("NOT_FOUND", "L1 disputes need the sequencer in L1 mode (--l1-rpc)");
+    try {
+      return c.json(toJson(await d.l1Disputes()) as object);
     } catch (e) {
       if (e instanceof BaseError) throw new ApiError("L1_UNAVAILABLE", e.shortMessage);
       throw e;

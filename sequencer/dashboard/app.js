@@ -8,6 +8,7 @@
 
 const POLL_MS = 1000;
 const RESERVES_EVERY = 5; // polls: reserves re-read the Vault on L1 (several RPC calls)
+const DISPUTES_EVERY = 2; // polls: the dispute game's events (one eth_getLogs per kind)
 const BATCH_ROWS = 20;
 const DETAIL_OPS = 25;
 const WATERFALL_ROWS = 50;
@@ -20,6 +21,8 @@ const state = {
   info: null,
   verifier: null,
   verifierError: null,
+  /** GET /v1/l1/disputes: the DisputeGame's games (with moves) and fault proofs; null without L1. */
+  l1Disputes: null,
   batches: [],
   challengeWindow: null,
   headTimestamp: null,
@@ -209,7 +212,7 @@ function renderVerifier() {
   const v = state.verifier;
   if (!v) {
     grid(dl, [["status", state.verifierError ?? "loading…", { class: "wait", "data-field": "state" }]]);
-    fill(document.querySelector("#disputes tbody"), [], "—");
+    renderDisputes();
     return;
   }
   grid(dl, [
@@ -221,47 +224,118 @@ function renderVerifier() {
     ["lag", `${v.lag.l1Batches} L1 batches, ${v.lag.l1Blocks} L1 blocks, ${v.lag.sealedBatches} sealed batches`, { "data-field": "lag" }],
     ["last error", v.lastError ?? "none", { class: v.lastError ? "bad" : "", "data-field": "lastError" }],
   ]);
-  const rows = v.disputes.map((d) =>
-    el(
+  renderDisputes();
+}
+
+/** L1 batches disputed by the verifier or on L1 (a game or a fault proof), oldest first. */
+function disputedBatches() {
+  const set = new Set((state.verifier?.disputes ?? []).map((d) => Number(d.batch)));
+  for (const g of state.l1Disputes?.games ?? []) set.add(Number(g.batch));
+  for (const f of state.l1Disputes?.faultProofs ?? []) set.add(Number(f.batch));
+  return [...set].sort((a, b) => a - b);
+}
+
+/** One line on what L1 holds about a disputed batch: its games' standing and fault proofs. */
+function onL1Summary(batch) {
+  const parts = [];
+  for (const g of (state.l1Disputes?.games ?? []).filter((x) => Number(x.batch) === batch)) {
+    const live = g.status === "bisecting" || g.status === "stepping";
+    parts.push(`game ${g.id}: ${g.status}${live ? `, ${g.turn} to move` : ""} (${g.moves.length} moves)`);
+  }
+  for (const f of (state.l1Disputes?.faultProofs ?? []).filter((x) => Number(x.batch) === batch)) parts.push(`fault proven: ${f.fault}`);
+  return parts.length > 0 ? parts.join("; ") : state.l1Disputes ? "no game" : "—";
+}
+
+function renderDisputes() {
+  const rows = disputedBatches().map((batch) => {
+    const d = state.verifier?.disputes.find((x) => Number(x.batch) === batch);
+    return el(
       "tr",
-      { class: `clickable${state.selectedDispute === Number(d.batch) ? " selected" : ""}`, "data-dispute": String(d.batch), onclick: () => selectDispute(Number(d.batch)) },
-      td(d.batch),
-      td(d.reasons.join(", "), { class: "bad" }),
-      td(d.l1Block),
-    ),
-  );
+      { class: `clickable${state.selectedDispute === batch ? " selected" : ""}`, "data-dispute": String(batch), onclick: () => selectDispute(batch) },
+      td(batch),
+      td(d ? d.reasons.join(", ") : "not disputed by the verifier", { class: d ? "bad" : "" }),
+      td(onL1Summary(batch), { class: "onl1" }),
+    );
+  });
   fill(document.querySelector("#disputes tbody"), rows, "no disputes");
   if (state.selectedDispute !== null) renderDispute();
 }
 
 function selectDispute(batch) {
   state.selectedDispute = batch;
-  renderVerifier();
+  renderDisputes();
 }
 
 function renderDispute() {
   const box = document.getElementById("dispute-detail");
-  const d = state.verifier?.disputes.find((x) => Number(x.batch) === state.selectedDispute);
+  const batch = state.selectedDispute;
+  const d = state.verifier?.disputes.find((x) => Number(x.batch) === batch);
   box.hidden = false;
-  if (!d) {
-    box.replaceChildren(el("p", {}, `L1 batch ${state.selectedDispute}: no longer disputed (rolled back, or out of the verifier's last 20)`));
-    return;
+  const parts = [el("h3", {}, `Dispute of L1 batch ${batch}`)];
+  if (d) {
+    const dl = el("dl", { class: "grid", id: "dispute-detail-fields" });
+    grid(dl, [
+      ["L1 batch", d.batch, { "data-field": "batch" }],
+      ["reasons", d.reasons.join(", "), { class: "bad", "data-field": "reasons" }],
+      ["detail", d.detail, { "data-field": "detail" }],
+      ["root posted", d.headerRoot, { class: "hash", "data-field": "headerRoot" }],
+      ["root replayed", d.derivedRoot ?? "none (the data did not decode)", { class: "hash", "data-field": "derivedRoot" }],
+      ["L1 tx", d.txHash, { class: "hash", "data-field": "txHash" }],
+      ["L1 block", d.l1Block, { "data-field": "l1Block" }],
+    ]);
+    parts.push(el("h3", {}, "the verifier's judgement"), dl);
+  } else {
+    parts.push(el("p", {}, "The verifier does not dispute this batch now (rolled back, re-judged, or older than its last 20 disputes)."));
   }
-  const dl = el("dl", { class: "grid", id: "dispute-detail-fields" });
-  grid(dl, [
-    ["L1 batch", d.batch, { "data-field": "batch" }],
-    ["reasons", d.reasons.join(", "), { class: "bad", "data-field": "reasons" }],
-    ["detail", d.detail, { "data-field": "detail" }],
-    ["root posted", d.headerRoot, { class: "hash", "data-field": "headerRoot" }],
-    ["root replayed", d.derivedRoot ?? "none (the data did not decode)", { class: "hash", "data-field": "derivedRoot" }],
-    ["L1 tx", d.txHash, { class: "hash", "data-field": "txHash" }],
-    ["L1 block", d.l1Block, { "data-field": "l1Block" }],
-  ]);
-  box.replaceChildren(
-    el("h3", {}, `Dispute of L1 batch ${d.batch}`),
-    dl,
-    el("p", { class: "note" }, "Dispute-game moves (bisection, one-step proof) are not shown yet: this is the verifier's judgement (docs/sequencer.md, Dashboard)."),
-  );
+  const games = (state.l1Disputes?.games ?? []).filter((g) => Number(g.batch) === batch);
+  for (const g of games) {
+    const live = g.status === "bisecting" || g.status === "stepping";
+    const dl = el("dl", { class: "grid", "data-game": String(g.id) });
+    grid(dl, [
+      ["status", live ? `${g.status}, ${g.turn} to move, ${duration(g.clockLeft)} on its clock` : g.status, { "data-field": "status" }],
+      ["disputed operations", `${g.lo}..${g.hi}`, { "data-field": "interval" }],
+      ["challenger", g.challenger, { class: "hash" }],
+      ["defender", g.defender, { class: "hash" }],
+    ]);
+    const moves = el(
+      "table",
+      { class: "moves", "data-game": String(g.id) },
+      el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "move"), el("th", {}, "L1 block"), el("th", {}, "tx"))),
+      el("tbody", {}, ...g.moves.map((m, k) => el("tr", { "data-kind": m.kind }, td(k + 1), td(moveText(m), { class: "hash" }), td(m.block), td(short(m.txHash), { class: "hash", title: m.txHash })))),
+    );
+    parts.push(el("h3", {}, `dispute game ${g.id} on L1`), dl, moves);
+  }
+  const proofs = (state.l1Disputes?.faultProofs ?? []).filter((x) => Number(x.batch) === batch);
+  for (const f of proofs) {
+    parts.push(
+      el("h3", {}, "fault proven on L1"),
+      el("p", { class: "bad", "data-fault": f.fault }, `${f.fault} (detail ${f.detail}${f.decode ? `, decode error ${f.decode.code} at byte ${f.decode.offset}` : ""}) by ${short(f.prover)} in block ${f.block}: the batch and later ones rolled back, ${f.slashed} wei slashed`),
+    );
+  }
+  if (games.length === 0 && proofs.length === 0) {
+    parts.push(el("p", { class: "note" }, state.l1Disputes ? "No dispute game or fault proof on L1 for this batch yet." : "L1 disputes need the sequencer in L1 mode."));
+  }
+  box.replaceChildren(...parts);
+}
+
+/** A dispute-game move in words (docs/fault-proofs.md: the defender bisects, the challenger chooses). */
+export function moveText(m) {
+  switch (m.kind) {
+    case "opened":
+      return `opened by ${short(m.challenger)} against ${short(m.defender)}, ${m.opCount} operations`;
+    case "bisected":
+      return `defender: root after ${m.opIndex} operations is ${m.root}`;
+    case "chosen":
+      return `challenger ${m.agree ? "agrees" : "disagrees"}: operations ${m.lo}..${m.hi} in dispute`;
+    case "opLoaded":
+      return `operation ${m.opIndex} loaded (hash ${short(m.opHash)})`;
+    case "resolved":
+      return `${m.winner} won: ${m.outcome}${m.fault !== "none" ? ` (${m.fault})` : ""}, payout ${m.payout} wei`;
+    case "voided":
+      return "voided: the batch left the chain while the game ran";
+    default:
+      return m.kind;
+  }
 }
 
 async function refreshReserves() {
@@ -365,6 +439,10 @@ async function poll() {
     renderVerifier();
     renderMarkets(markets);
     renderInsurance();
+    if (state.info.l1 && state.polls % DISPUTES_EVERY === 1) {
+      state.l1Disputes = await api("/v1/l1/disputes");
+      renderDisputes();
+    }
     if (state.polls % RESERVES_EVERY === 1) await refreshReserves();
     showError(null);
   } catch (e) {
