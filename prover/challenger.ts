@@ -1,7 +1,7 @@
 /**
  * The challenger, first part: proves data faults on L1 without a person. For each batch the
  * verifier judged `dispute` for a reason the DisputeGame proves in one transaction
- * (`proveDataFault`: undecodable data, an op count the data does not hold, L1 inputs skipped,
+ * (`proveDataFault`: data past the decode bound, undecodable data, an op count the data does not hold, L1 inputs skipped,
  * reordered, altered or claimed beyond the header's position), it reads the batch's header and
  * data from the submitting transaction on L1, simulates the proof, sends it, and collects the
  * slashed bond credited to it. The batch and its successors are rolled back by the Rollup; the
@@ -20,6 +20,7 @@ import { type BatchVerdict, type DisputeReason, type Verifier, decodeSubmitBatch
 
 /** Reasons `DisputeGame.proveDataFault` proves in one transaction. */
 export const DATA_FAULT_REASONS: ReadonlySet<DisputeReason> = new Set([
+  "oversized_data",
   "undecodable_data",
   "op_count_mismatch",
   "l1_inputs_skipped",

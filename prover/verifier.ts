@@ -19,7 +19,7 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Address, type Hex, decodeEventLog, decodeFunctionData, encodeEventTopics, isAddress, keccak256, type PublicClient } from "viem";
-import { BatchDataError, decodeBatchData } from "../sequencer/codec/index.js";
+import { BatchDataError, decodeBatchData, maxBatchBytes } from "../sequencer/codec/index.js";
 import { SignaturePool } from "../sequencer/ingress/pool.js";
 import { recoverOpNative } from "../sequencer/ingress/recover.js";
 import { rollupAbi } from "../sequencer/l1/abi.js";
@@ -27,6 +27,7 @@ import { checkChainStep, parseEnqueuedLog, type RpcLogLike } from "../sequencer/
 import { type BatchHeader, headerHash } from "../sequencer/l1/poster.js";
 import { bytesToHex, hexToBytes } from "../sequencer/state/bytes.js";
 import { type CrossmarginState, type GenesisConfig, type SequencedOp, type SigningDomain, applyBatch, createGenesisState, encodeOp, stateRoot } from "../sequencer/state/index.js";
+import { nextChainHash } from "../sequencer/state/l1Input.js";
 import { isL1Input } from "../sequencer/state/ops.js";
 import { restoreState, serializeState } from "../sequencer/storage/snapshot.js";
 import { VerifierMetrics } from "./metrics.js";
@@ -37,6 +38,7 @@ import { type BatchRecord, VerifierStore } from "./store.js";
 export type DisputeReason =
   | "root_mismatch"
   | "undecodable_data"
+  | "oversized_data"
   | "op_count_mismatch"
   | "queue_position_mismatch"
   | "queue_chain_mismatch"
@@ -594,7 +596,7 @@ export class Verifier {
     const reasons: DisputeReason[] = [];
     const details: string[] = [];
     const dispute = (r: DisputeReason, d: string) => {
-      reasons.push(r);
+      if (!reasons.includes(r)) reasons.push(r);
       details.push(`${r}: ${d}`);
     };
     let derivedRoot: string | null = null;
@@ -608,6 +610,8 @@ export class Verifier {
       if (h.prevStateRoot.toLowerCase() !== ourRoot) dispute("prev_root_mismatch", `header prevStateRoot ${h.prevStateRoot}, replay of batch ${i - 1} gives ${ourRoot}`);
       else if ("unavailable" in got) dispute("data_unavailable", got.unavailable);
       else if (bytesToHex(keccak256(got.data, "bytes")) !== h.dataHash.toLowerCase()) dispute("data_hash_mismatch", `keccak256(data) is not the header's ${h.dataHash}`);
+      // L1's decode bound (DisputeGame.MAX_DATA_BYTES): larger data is a fault there, whatever it holds.
+      else if (got.data.length > maxBatchBytes()) dispute("oversized_data", `${got.data.length} bytes, L1 decodes at most ${maxBatchBytes()}`);
       else {
         let decoded: SequencedOp[] | null = null;
         try {
@@ -619,6 +623,7 @@ export class Verifier {
         if (decoded) {
           ops = decoded.length;
           if (BigInt(decoded.length) !== h.opCount) dispute("op_count_mismatch", `header says ${h.opCount} operations, the data holds ${decoded.length}`);
+          this.l1InputShape(decoded, i, h, dispute);
           replayed = true;
           derivedRoot = await this.replay(decoded, h, dispute);
         }
@@ -653,6 +658,29 @@ export class Verifier {
       if (replayed) await this.rebuild(i - 1);
     }
     return ops;
+  }
+
+  /**
+   * The L1 inputs of the batch's data as DisputeGame.proveDataFault checks them, before any
+   * replay: the k-th input names queue index `parent.queuePosition + k`, there are exactly
+   * `queuePosition − parent.queuePosition` of them, and their encodings chain to the header's
+   * queueChainHash. Structural, like L1: an input the STF would refuse (its timestamp) still
+   * counts, so a batch L1 can roll back is never called verified.
+   */
+  private l1InputShape(ops: SequencedOp[], i: number, h: BatchHeader, dispute: (r: DisputeReason, d: string) => void): void {
+    const parentPos = i === 1 ? 0n : this.store.batch(i - 1)!.queuePosition;
+    let chain: Uint8Array = parentPos === 0n ? new Uint8Array(32) : hexToBytes(this.store.queueItem(parentPos - 1n)!.chainHash as Hex);
+    let n = 0n;
+    for (let k = 0; k < ops.length; k++) {
+      const op = ops[k]!.op;
+      if (!isL1Input(op)) continue;
+      if (op.queueIndex !== parentPos + n) return dispute("l1_inputs_reordered", `op ${k} carries queue index ${op.queueIndex}, the batch's next L1 input is ${parentPos + n}`);
+      if (op.queueIndex >= h.queuePosition) return dispute("l1_inputs_beyond_position", `op ${k} carries queue index ${op.queueIndex}, at or past the header's queue position ${h.queuePosition}`);
+      chain = nextChainHash(chain, op);
+      n++;
+    }
+    if (parentPos + n !== h.queuePosition) return dispute("l1_inputs_skipped", `the data holds ${n} L1 inputs from ${parentPos}, the header's queue position ${h.queuePosition} needs ${h.queuePosition - parentPos}`);
+    if (bytesToHex(chain) !== h.queueChainHash.toLowerCase()) dispute("l1_input_altered", `the data's L1 inputs chain to ${bytesToHex(chain)}, the header's (L1's) queue chain is ${h.queueChainHash}`);
   }
 
   /** Runs the STF over a decoded batch on `this.state` and compares with the header; returns the root. */

@@ -1,6 +1,6 @@
 /**
  * The challenger on a real anvil, one fault class at a time: a malicious sequencer posts a batch
- * (undecodable data, an op count the data does not hold, a deposit skipped); the verifier
+ * (data past L1's decode bound, undecodable data, an op count the data does not hold, a deposit skipped); the verifier
  * disputes it; the challenger proves the fault on L1 with no person involved; the batch is
  * rolled back, the sequencer's bond goes to the challenger; the honest batch is posted again
  * and verified. A wrong root with good data is reported as needing the game, not guessed at.
@@ -8,7 +8,7 @@
 import type { Hex } from "viem";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { SequencerCore } from "../../sequencer/core/sequencer.js";
-import { sealedBatchData } from "../../sequencer/codec/index.js";
+import { maxBatchBytes, sealedBatchData } from "../../sequencer/codec/index.js";
 import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
 import { type Chain, GENESIS, depositOnL1, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
 import { bytesToHex } from "../../sequencer/state/bytes.js";
@@ -30,7 +30,7 @@ afterEach(async () => {
   await c?.anvil.stop();
 });
 
-it("proves undecodable data, an op count lie and a skipped deposit on L1; each batch rolled back, the honest one re-posted and verified", async () => {
+it("proves oversized data, undecodable data, an op count lie and a skipped deposit on L1; each batch rolled back, the honest one re-posted and verified", async () => {
   const pub = c.d.clients.public;
   const k = contractsOf(c.d, c.d.clients.sequencer);
   const challengerKey = c.anvil.accounts[8]!;
@@ -59,7 +59,12 @@ it("proves undecodable data, an op count lie and a skipped deposit on L1; each b
   const good = honest(idx);
 
   const bond = c.d.params.sequencerBond;
+  // The verifier's size rule is L1's: the codec's decode bound is the game's MAX_DATA_BYTES.
+  const { disputeGameAbi } = await import("../../sequencer/l1/abi.js");
+  expect(await pub.readContract({ address: c.d.disputeGame, abi: disputeGameAbi, functionName: "MAX_DATA_BYTES" })).toBe(BigInt(maxBatchBytes()));
   const cases: { name: string; post: () => Promise<number>; reason: string }[] = [
+    // Past L1's decode bound: a fault whatever the bytes hold (the verifier does not decode it).
+    { name: "oversized data", post: () => postLie(c, new Uint8Array(maxBatchBytes() + 1).fill(0xab), { newStateRoot: good.newStateRoot, opCount: 3n }), reason: "oversized_data" },
     { name: "undecodable data", post: () => postLie(c, new Uint8Array([0xff, 0x00, 0x13, 0x37, 0x42]), { newStateRoot: good.newStateRoot, opCount: 3n }), reason: "undecodable_data" },
     { name: "op count lie", post: () => postLie(c, good.data, { newStateRoot: good.newStateRoot, opCount: 4n }), reason: "op_count_mismatch" },
     {
@@ -92,13 +97,13 @@ it("proves undecodable data, an op count lie and a skipped deposit on L1; each b
     const tx = await k.rollup.write.postBond({ value: bond });
     expect((await pub.waitForTransactionReceipt({ hash: tx, pollingInterval: 20 })).status).toBe("success");
   }
-  expect(sink.lines.filter((l) => l.event === "batch_rolled_back").map((l) => l.batch)).toEqual([2, 2, 2]);
+  expect(sink.lines.filter((l) => l.event === "batch_rolled_back").map((l) => l.batch)).toEqual([2, 2, 2, 2]);
 
   // The honest batch re-posted: the verifier follows the rollbacks and verifies it.
   await postLie(c, good.data, good);
   while ((await v.round()) > 0);
   expect(v.status()).toMatchObject({ verifiedThrough: 2, disputed: 0 });
-  expect(v.status().rollbacks).toBeGreaterThanOrEqual(3);
+  expect(v.status().rollbacks).toBeGreaterThanOrEqual(4);
   expect(await ch.round()).toBe(0);
 
   // A wrong root over good data: the game's business, reported, not sent as a data fault.

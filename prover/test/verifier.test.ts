@@ -235,7 +235,7 @@ describe("verifier", () => {
     await postRaw(data, { newStateRoot: good, opCount: 1n, queuePosition: dep!.queueIndex + 1n });
     await v.waitUntil((s) => s.rollbacks === 1 && s.lastBatch === 2 && s.disputed === 1, 20_000, "reorg seen and the new batch 2 judged");
     // The root differs too (the batch credited 60 USDC, not the 2 transfers' root).
-    expect(v.verdict(2)).toMatchObject({ status: "dispute", reasons: ["root_mismatch", "l1_input_altered", "queue_chain_mismatch"] });
+    expect(v.verdict(2)).toMatchObject({ status: "dispute", reasons: ["l1_input_altered", "root_mismatch", "queue_chain_mismatch"] });
     expect(v.verdict(2)!.detail).toMatch(/queue item \d+\) differs from the item L1 enqueued/);
     expect(v.status().verifiedThrough).toBe(1);
   }, 60_000);
