@@ -8,6 +8,7 @@ import { maxBatchBytes } from "./codec/index.js";
 import { CONFIG_DEFAULTS, ConfigError, L1_DEFAULTS, kebab, parseGenesis, validateConfig } from "./config.js";
 import { devnetGenesis } from "./devnet.js";
 import { startSequencer } from "./service.js";
+import { OPERATOR_COMMANDS, USAGE as OPERATOR_USAGE } from "./cli/commands.js";
 
 const USAGE = `usage: crossmargin sequencer --db <file> [options]
 
@@ -61,8 +62,12 @@ export async function main(argv: string[]): Promise<void> {
     const { gatewayMain } = await import("./gateway/cli.js");
     return gatewayMain(rest);
   }
+  if (command !== undefined && (OPERATOR_COMMANDS as readonly string[]).includes(command)) {
+    const { operatorMain } = await import("./cli/index.js");
+    process.exit(await operatorMain(command, rest));
+  }
   if (command !== "sequencer") {
-    console.error(command === undefined || command === "--help" ? USAGE : `unknown command "${command}"\n\n${USAGE}`);
+    console.error(command === undefined || command === "--help" ? `${USAGE}\n\n${OPERATOR_USAGE}` : `unknown command "${command}"\n\n${USAGE}\n\n${OPERATOR_USAGE}`);
     process.exit(command === "--help" ? 0 : 2);
   }
   let values: Record<string, string | boolean | undefined>;
