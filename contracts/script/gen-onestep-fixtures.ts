@@ -54,6 +54,9 @@ export const ONESTEP_TYPES = [
   "CancelAll",
   "PlaceOrder",
   "Fill",
+  "SetMarginMode",
+  "AdjustIsolatedMargin",
+  "SetPortfolioMargin",
 ] as const;
 export type OneStepType = (typeof ONESTEP_TYPES)[number];
 export const VECTORS_PER_TYPE = 40;
@@ -259,6 +262,32 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
     }
     case "Fill":
       return drawFill(rng, state, now, fresh);
+    case "SetMarginMode": {
+      const market = rng.chance(0.05) ? state.markets.length + rng.int(2) : rng.int(state.markets.length);
+      const mode = rng.chance(0.05) ? 2 + rng.int(3) : rng.int(2);
+      const op = { type, account, nonce, market, mode, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, true));
+    }
+    case "AdjustIsolatedMargin": {
+      // Mostly an account's open isolated position; the delta around what the margin allows.
+      const open = state.accounts.flatMap((a, i) =>
+        a.positions.flatMap((p, m) => (p !== null && p.size !== 0n && p.marginMode === 0 ? [{ i, m, p }] : [])),
+      );
+      const pick = open.length > 0 && rng.chance(0.85) ? rng.pick(open) : null;
+      const acct = pick?.i ?? account;
+      const market = pick?.m ?? rng.int(state.markets.length + 1);
+      const iso = pick?.p.isolatedMargin ?? 0n;
+      const r = rng.int(100);
+      const delta =
+        r < 40 ? 1n + rng.big(10_000n * USD) : r < 75 ? -(1n + rng.big(iso > 0n ? iso : 1n)) : r < 85 ? -iso - 1n : r < 92 ? 0n : (1n << 62n) + rng.big(1n << 60n);
+      const op = { type, account: acct, nonce: pickNonce(rng, state, acct, now, fresh), market, delta, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, acct, true));
+    }
+    case "SetPortfolioMargin": {
+      const enabled = rng.chance(0.05) ? 2 : rng.int(2);
+      const op = { type, account, nonce, enabled, signature: "0x" as Hex };
+      return sign(rng, op, signerKey(rng, state, account, false));
+    }
     case "ForcedWithdraw": {
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
       return { type, queueIndex, account, asset: pickAsset(rng), amount: pickDebit(rng, state, account, 0, now) };

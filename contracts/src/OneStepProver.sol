@@ -16,8 +16,9 @@ import {OneStepTrading} from "./onestep/OneStepTrading.sol";
 ///         root, executes the operation on the witnessed nodes with the TypeScript STF's rules,
 ///         and hashes the same nodes again for the post-state root.
 /// @dev Supported so far: Deposit, ForcedWithdraw, Withdraw, Transfer, GrantSessionKey,
-///      RevokeSessionKey, CancelOrder, CancelAll, OracleUpdate, FundingTick here; PlaceOrder and
-///      Fill in `OneStepTrading`, which this contract deploys and forwards to (`isSupported`).
+///      RevokeSessionKey, CancelOrder, CancelAll, OracleUpdate, FundingTick here; PlaceOrder,
+///      Fill, SetMarginMode, AdjustIsolatedMargin and SetPortfolioMargin in `OneStepTrading`,
+///      which this contract deploys and forwards to (`isSupported`).
 ///      Any other operation type reverts `UnsupportedOperation` (never a verdict).
 ///
 ///      Refusals follow stf.ts: a refused account-signed operation changes nothing (post-root
@@ -35,10 +36,8 @@ contract OneStepProver is OneStepBase, IOneStepProver {
     uint8 internal constant OP_TRANSFER = 3;
     uint8 internal constant OP_GRANT_SESSION_KEY = 4;
     uint8 internal constant OP_REVOKE_SESSION_KEY = 5;
-    uint8 internal constant OP_PLACE_ORDER = 6;
     uint8 internal constant OP_CANCEL_ORDER = 7;
     uint8 internal constant OP_CANCEL_ALL = 8;
-    uint8 internal constant OP_FILL = 9;
     uint8 internal constant OP_ORACLE_UPDATE = 10;
     uint8 internal constant OP_FUNDING_TICK = 15;
     uint8 internal constant OP_FORCED_WITHDRAW = 17;
@@ -70,7 +69,7 @@ contract OneStepProver is OneStepBase, IOneStepProver {
     bytes32 internal constant TRANSFER_TYPE_HASH =
         keccak256("Transfer(uint32 account,uint64 nonce,uint32 to,uint8 asset,uint128 amount)");
 
-    /// @notice Executes PlaceOrder and Fill (a second contract: EIP-170 caps each one's code).
+    /// @notice Executes the position operations (a second contract: EIP-170 caps each one's code).
     OneStepTrading public immutable TRADING;
 
     /// @param chainId The L1 chain id of the signing domain.
@@ -89,7 +88,7 @@ contract OneStepProver is OneStepBase, IOneStepProver {
     {
         (uint8 selector, uint64 ts) = _header(opBytes);
         if (!isSupported(selector)) revert UnsupportedOperation(selector);
-        if (selector == OP_PLACE_ORDER || selector == OP_FILL) return TRADING.execute(preRoot, opBytes, witness);
+        if (TRADING.isSupported(selector)) return TRADING.execute(preRoot, opBytes, witness);
         bytes calldata body = opBytes[13:];
 
         Witness.Proof memory w = Witness.verified(witness, preRoot);
@@ -120,11 +119,11 @@ contract OneStepProver is OneStepBase, IOneStepProver {
     }
 
     /// @notice Whether this prover executes operations with this union selector (types.ts OP_TYPES).
-    function isSupported(uint8 selector) public pure returns (bool) {
+    function isSupported(uint8 selector) public view returns (bool) {
         return selector == OP_DEPOSIT || selector == OP_WITHDRAW || selector == OP_TRANSFER
             || selector == OP_GRANT_SESSION_KEY || selector == OP_REVOKE_SESSION_KEY || selector == OP_CANCEL_ORDER
             || selector == OP_CANCEL_ALL || selector == OP_FORCED_WITHDRAW || selector == OP_ORACLE_UPDATE
-            || selector == OP_FUNDING_TICK || selector == OP_PLACE_ORDER || selector == OP_FILL;
+            || selector == OP_FUNDING_TICK || TRADING.isSupported(selector);
     }
 
     // ================================================================ L1 inputs

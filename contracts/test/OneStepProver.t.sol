@@ -92,6 +92,18 @@ contract OneStepProverTest is Test {
         _replay("Fill");
     }
 
+    function test_setMarginMode() public {
+        _replay("SetMarginMode");
+    }
+
+    function test_adjustIsolatedMargin() public {
+        _replay("AdjustIsolatedMargin");
+    }
+
+    function test_setPortfolioMargin() public {
+        _replay("SetPortfolioMargin");
+    }
+
     function test_forcedWithdraw() public {
         _replay("ForcedWithdraw");
     }

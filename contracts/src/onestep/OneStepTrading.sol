@@ -17,6 +17,9 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
 
     uint8 internal constant OP_PLACE_ORDER = 6;
     uint8 internal constant OP_FILL = 9;
+    uint8 internal constant OP_SET_MARGIN_MODE = 11;
+    uint8 internal constant OP_ADJUST_ISOLATED_MARGIN = 12;
+    uint8 internal constant OP_SET_PORTFOLIO_MARGIN = 16;
 
     uint256 internal constant FLAG_SELL = 1;
     uint256 internal constant TIF_MASK = 6;
@@ -30,6 +33,12 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
     uint256 internal constant MAX_PRICE = (1 << 62) - 1;
     uint256 internal constant MAX_ORDER_SIZE = (1 << 62) - 1;
 
+    bytes32 internal constant SET_MARGIN_MODE_TYPE_HASH =
+        keccak256("SetMarginMode(uint32 account,uint64 nonce,uint16 market,uint8 mode)");
+    bytes32 internal constant ADJUST_ISOLATED_MARGIN_TYPE_HASH =
+        keccak256("AdjustIsolatedMargin(uint32 account,uint64 nonce,uint16 market,int64 delta)");
+    bytes32 internal constant SET_PORTFOLIO_MARGIN_TYPE_HASH =
+        keccak256("SetPortfolioMargin(uint32 account,uint64 nonce,uint8 enabled)");
     bytes32 internal constant PLACE_ORDER_TYPE_HASH = keccak256(
         "PlaceOrder(uint32 account,uint64 nonce,uint16 market,uint8 flags,uint64 price,uint64 size,uint64 expiry,uint64 clientOrderId)"
     );
@@ -54,14 +63,167 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
         returns (bytes32 postRoot)
     {
         (uint8 selector, uint64 ts) = _header(opBytes);
-        if (selector != OP_PLACE_ORDER && selector != OP_FILL) revert UnsupportedOperation(selector);
+        if (!isSupported(selector)) revert UnsupportedOperation(selector);
         bytes calldata body = opBytes[13:];
         Witness.Proof memory w = Witness.verified(witness, preRoot);
         if (ts < w.getU64(S.CLOCK)) return preRoot; // TIMESTAMP_REGRESSION
-        bool accepted = selector == OP_PLACE_ORDER ? _placeOrder(w, ts, body) : _fill(w, ts, body);
+        bool accepted;
+        if (selector == OP_PLACE_ORDER) accepted = _placeOrder(w, ts, body);
+        else if (selector == OP_FILL) accepted = _fill(w, ts, body);
+        else if (selector == OP_SET_MARGIN_MODE) accepted = _setMarginMode(w, ts, body);
+        else if (selector == OP_ADJUST_ISOLATED_MARGIN) accepted = _adjustIsolatedMargin(w, ts, body);
+        else accepted = _setPortfolioMargin(w, ts, body);
         if (!accepted) return preRoot;
         w.setU64(S.CLOCK, ts);
         return w.root();
+    }
+
+    /// @notice The operation types this contract executes (types.ts OP_TYPES selectors).
+    function isSupported(uint8 selector) public pure returns (bool) {
+        return selector == OP_PLACE_ORDER || selector == OP_FILL || selector == OP_SET_MARGIN_MODE
+            || selector == OP_ADJUST_ISOLATED_MARGIN || selector == OP_SET_PORTFOLIO_MARGIN;
+    }
+
+    // ================================================================ margin modes (ops/marginMode.ts, ops/portfolioMargin.ts)
+
+    /// @dev `processSetMarginMode`: only while flat. Body: account u32 ‖ nonce u64 ‖ market u16 ‖ mode u8 ‖ signature.
+    function _setMarginMode(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 80) revert OpMalformed(OP_SET_MARGIN_MODE, body.length + 13);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(
+            w,
+            ts,
+            body,
+            keccak256(
+                abi.encode(SET_MARGIN_MODE_TYPE_HASH, _le(body, 0, 4), _le(body, 4, 8), _le(body, 12, 2), uint8(body[14]))
+            ),
+            false
+        );
+        if (!fresh) return false;
+        uint256 account = _le(body, 0, 4);
+        uint256 market = _le(body, 12, 2);
+        if (market >= w.getU64(S.MARKETS_LENGTH)) return false; // MARKET_UNKNOWN
+        uint256 mode = uint8(body[14]);
+        if (mode > Margin.MODE_CROSS) return false; // MODE_INVALID
+        Margin.Position memory p = Margin.position(w, account, market, Witness.zeroHash(S.POSITION_DEPTH));
+        if (!p.empty && (p.size != 0 || p.isolatedMargin != 0)) return false; // POSITION_OPEN
+        _useNonce(w, account, nonceSlot, _le(body, 4, 8));
+        Margin.Position memory flat;
+        flat.marginMode = mode;
+        _writePosition(w, account, market, flat);
+        return true;
+    }
+
+    /// @dev `processAdjustIsolatedMargin`. Body: account u32 ‖ nonce u64 ‖ market u16 ‖ delta int64 ‖ signature.
+    function _adjustIsolatedMargin(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 87) revert OpMalformed(OP_ADJUST_ISOLATED_MARGIN, body.length + 13);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(
+            w,
+            ts,
+            body,
+            keccak256(
+                abi.encode(
+                    ADJUST_ISOLATED_MARGIN_TYPE_HASH,
+                    _le(body, 0, 4),
+                    _le(body, 4, 8),
+                    _le(body, 12, 2),
+                    Margin.i64(_le(body, 14, 8))
+                )
+            ),
+            false
+        );
+        if (!fresh) return false;
+        (bool ok, Margin.Position memory p) = _isolatedAdjustment(w, ts, body);
+        if (!ok) return false;
+        uint256 account = _le(body, 0, 4);
+        _useNonce(w, account, nonceSlot, _le(body, 4, 8));
+        _writePosition(w, account, _le(body, 12, 2), p);
+        _setBalance(w, account, 0, Margin.balance(w, account, 0) - Margin.i64(_le(body, 14, 8)));
+        return true;
+    }
+
+    /// @dev The adjustment's checks, in order; returns the position with its new margin.
+    function _isolatedAdjustment(Witness.Proof memory w, uint64 ts, bytes calldata body)
+        internal
+        view
+        returns (bool, Margin.Position memory p)
+    {
+        uint256 account = _le(body, 0, 4);
+        uint256 market = _le(body, 12, 2);
+        if (market >= w.getU64(S.MARKETS_LENGTH)) return (false, p); // MARKET_UNKNOWN
+        p = Margin.position(w, account, market, Witness.zeroHash(S.POSITION_DEPTH));
+        if (p.empty || p.size == 0 || p.marginMode != 0) return (false, p); // POSITION_NOT_ISOLATED
+        int256 delta = Margin.i64(_le(body, 14, 8));
+        if (delta == 0) return (false, p); // AMOUNT_INVALID
+        int256 iso = int256(p.isolatedMargin) + delta;
+        if (iso < 0 || iso > int256(uint256(type(uint64).max))) return (false, p); // OVERFLOW
+        p.isolatedMargin = uint256(iso);
+        if (delta > 0) {
+            if (Margin.balance(w, account, 0) - delta < 0) return (false, p); // INSUFFICIENT_BALANCE
+            Margin.Health memory h = _health(w, account, ts);
+            return (h.equity - delta >= h.initial, p); // INSUFFICIENT_MARGIN (cross pool) otherwise
+        }
+        int256 price = int256(uint256(w.getU64(S.marketField(market, S.MARKET_ORACLE_PRICE))));
+        int256 need = Margin.tieredRequirement(
+            w, market, Margin.divCeil(Margin.abs(p.size) * price, Margin.SIZE_SCALE), false
+        );
+        int256 equity = iso + Margin.divFloor(p.size * price, Margin.SIZE_SCALE) - p.entryNotional
+            - _pendingFunding(w, p, market);
+        return (equity >= need, p); // INSUFFICIENT_MARGIN (isolated position) otherwise
+    }
+
+    /// @dev `processSetPortfolioMargin`: allowed when the account meets the initial requirement
+    ///      under the new rules, or when the switch lowers it. Body: account u32 ‖ nonce u64 ‖ enabled u8 ‖ signature.
+    function _setPortfolioMargin(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view returns (bool) {
+        if (body.length != 78) revert OpMalformed(OP_SET_PORTFOLIO_MARGIN, body.length + 13);
+        (bool fresh, uint256 nonceSlot) = _authorizeAndCheckNonce(
+            w,
+            ts,
+            body,
+            keccak256(abi.encode(SET_PORTFOLIO_MARGIN_TYPE_HASH, _le(body, 0, 4), _le(body, 4, 8), uint8(body[12]))),
+            true
+        );
+        if (!fresh) return false;
+        uint256 account = _le(body, 0, 4);
+        uint256 enabled = uint8(body[12]);
+        if (enabled > 1) return false; // MODE_INVALID
+        if (!_portfolioSwitchAllowed(w, account, enabled == 1, ts)) return false; // INSUFFICIENT_MARGIN
+        _useNonce(w, account, nonceSlot, _le(body, 4, 8));
+        uint256 g = S.accountField(account, S.ACCOUNT_FLAGS);
+        uint64 flags = w.getU64(g);
+        w.setU64(g, enabled == 1 ? flags | 1 : flags & ~uint64(1));
+        return true;
+    }
+
+    /// @dev Meets the initial requirement under the new rules, or the switch lowers it.
+    function _portfolioSwitchAllowed(Witness.Proof memory w, uint256 account, bool enable, uint64 ts)
+        internal
+        view
+        returns (bool)
+    {
+        Margin.Position[] memory ps = Margin.positionsOf(w, account);
+        Margin.Health memory h = Margin.crossHealth(w, account, ts, ps, Margin.collateralValue(w, account, ts, true));
+        int256 next;
+        if (enable) {
+            (next,) = Margin.portfolioRequirement(w, ps);
+        } else {
+            for (uint256 m; m < ps.length; ++m) {
+                if (ps[m].empty || ps[m].marginMode != Margin.MODE_CROSS) continue;
+                (, int256 initial,) = Margin.contribution(w, ps[m], m);
+                next += initial;
+            }
+        }
+        return !(next > h.initial && h.equity < next);
+    }
+
+    function _writePosition(Witness.Proof memory w, uint256 account, uint256 market, Margin.Position memory p)
+        internal
+        pure
+    {
+        w.setU64(S.positionField(account, market, 0), uint64(int64(p.size)));
+        w.setU64(S.positionField(account, market, 1), uint64(int64(p.entryNotional)));
+        w.setU64(S.positionField(account, market, 2), uint64(int64(p.lastFundingIndex)));
+        w.setU64(S.positionField(account, market, 3), uint64(p.isolatedMargin));
+        w.setU64(S.positionField(account, market, 4), uint64(p.marginMode));
     }
 
     // ================================================================ PlaceOrder
@@ -449,12 +611,7 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
             int256 pool = int256(int128(uint128(Witness.packedAt(w.get(g), 0, 128)))) + plan.funding;
             w.set(g, Witness.withPacked(bytes32(0), 0, 128, uint256(uint128(int128(pool)))));
         }
-        Margin.Position memory p = plan.next;
-        w.setU64(S.positionField(plan.account, plan.market, 0), uint64(int64(p.size)));
-        w.setU64(S.positionField(plan.account, plan.market, 1), uint64(int64(p.entryNotional)));
-        w.setU64(S.positionField(plan.account, plan.market, 2), uint64(int64(p.lastFundingIndex)));
-        w.setU64(S.positionField(plan.account, plan.market, 3), uint64(p.isolatedMargin));
-        w.setU64(S.positionField(plan.account, plan.market, 4), uint64(p.marginMode));
+        _writePosition(w, plan.account, plan.market, plan.next);
         if (plan.settlementDelta != 0) {
             _setBalance(w, plan.account, 0, Margin.balance(w, plan.account, 0) + plan.settlementDelta);
         }
