@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createPublicClient, type Hex, formatUnits, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { type CrossmarginClient, createCrossmarginClient } from "../sdk/index.js";
+import { type CrossmarginClient, createCrossmarginClient, createVaultClient } from "../sdk/index.js";
 import { ConfigError, validateConfig } from "./config.js";
 import { DEVNET_ORACLE_KEY, devnetGenesis } from "./devnet.js";
 import { type Anvil, startAnvil } from "./l1/anvil.js";
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       "",
     ];
     process.stdout.write(`${out.join("\n")}\n`);
-    if (o.demo) startDemo(bots, seq, d, users.slice(0, 3) as { address: Hex; privateKey: Hex }[]);
+    if (o.demo) startDemo(bots, seq, d, anvil, users.slice(0, 3) as { address: Hex; privateKey: Hex }[]);
   } catch (e) {
     console.error(`npm start: ${(e as Error).message}`);
     if (ticker) clearInterval(ticker);
@@ -262,7 +262,7 @@ async function sleep(bots: Bots, ms: number): Promise<void> {
   while (bots.running && Date.now() < end) await new Promise((r) => setTimeout(r, Math.min(100, end - Date.now())));
 }
 
-function startDemo(bots: Bots, seq: RunningSequencer, d: Deployment, users: { address: Hex; privateKey: Hex }[]): void {
+function startDemo(bots: Bots, seq: RunningSequencer, d: Deployment, anvil: Anvil, users: { address: Hex; privateKey: Hex }[]): void {
   const [alice, bob, carol] = users.map((u) => createCrossmarginClient({ url: seq.url, account: privateKeyToAccount(u.privateKey) })) as [CrossmarginClient, CrossmarginClient, CrossmarginClient];
   const oracle = createCrossmarginClient({ url: seq.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
   const prices = [...START_PRICES];
@@ -370,6 +370,26 @@ function startDemo(bots: Bots, seq: RunningSequencer, d: Deployment, users: { ad
         `withdraw: bob withdrew ${formatUnits(amount, 6)} USDC on L2 (record ${created.index}, L1 batch ${batch === null ? "?" : batch + 1}); ` +
           `claim on L1 after the challenge window with GET ${seq.url}/v1/withdrawals/${created.index}/proof?batch=${batch === null ? "<n>" : batch + 1} → Vault.claimWithdrawal`,
       );
+      // 4b. Devnet only: anvil time travel past the challenge window, so the newcomer sees the
+      //     batch final and the claim paid on L1 now instead of in a day.
+      if (batch !== null) {
+        const l1Batch = batch + 1;
+        for (let tries = 0; bots.running && (await bob.info()).l1!.confirmedThrough < batch && tries < 300; tries++) await sleep(bots, 100);
+        if (bots.running) {
+          await anvil.increaseTime(d.params.challengeWindow + 1n);
+          await anvil.mine(1);
+          const final = await contractsOf(d).rollup.read.isFinalized([BigInt(l1Batch)]);
+          say(`finality: devnet time travel past the ${d.params.challengeWindow} s challenge window; L1 batch ${l1Batch} final: ${final}`);
+          const proof = await bob.withdrawalProof(created.index, l1Batch);
+          const bobKey = users[1]!;
+          const vault = createVaultClient({ publicClient: d.clients.public, walletClient: walletFor(d.clients, bobKey.privateKey), vault: d.vault, fromBlock: d.fromBlock });
+          const usdc = contractsOf(d).tokens[0]!;
+          const before = await usdc.read.balanceOf([bobKey.address]);
+          const claimed = await vault.claimWithdrawal(proof);
+          const after = await usdc.read.balanceOf([bobKey.address]);
+          say(`claim: bob claimed ${formatUnits(after - before, 6)} USDC on L1 with the proof of record ${created.index} against L1 batch ${l1Batch} (tx ${claimed.txHash}); wallet ${formatUnits(before, 6)} → ${formatUnits(after, 6)} USDC`);
+        }
+      }
     }
 
     // 5. Keep trading until Ctrl-C.

@@ -42,6 +42,10 @@ it("npm start -- --demo brings up the devnet, lands batches on L1 within 90 s, a
     await waitFor(/L1: batch 1 confirmed/, deadline, "a batch confirmed on L1");
     await waitFor(/liquidation: alice liquidated/, deadline, "the demo's liquidation");
     await waitFor(/withdraw: bob withdrew/, deadline, "the demo's withdrawal");
+    // The batch made final (devnet time travel) and the withdrawal claimed on L1.
+    await waitFor(/finality: devnet time travel .* final: true/, deadline, "the withdrawal's batch final");
+    await waitFor(/claim: bob claimed 1000 USDC on L1/, deadline, "the claim on L1");
+    expect(out).toMatch(/wallet [0-9.]+ → [0-9.]+ USDC/);
     // On the chain itself: batches posted, and the API answers in L1 mode.
     const pub = createPublicClient({ transport: http(rpc) });
     expect(await pub.readContract({ address: rollup, abi: rollupAbi, functionName: "nextBatchIndex" })).toBeGreaterThanOrEqual(2n);
