@@ -216,6 +216,7 @@ async function main(): Promise<void> {
       "",
       "Crossmargin devnet is up",
       `  API        ${seq.url}          (GET /v1/info, docs/api.md; the SDK: createCrossmarginClient({ url }))`,
+      `  Dashboard  ${seq.url}/         (batches, challenge windows, verdicts, disputes, reserves, markets)`,
       `  Metrics    ${seq.url}/metrics   (Prometheus; the verifier's at ${verifierUrl}/metrics)`,
       `  Verifier   ${verifierUrl}/status   (GET /batches/<n>: one verdict; summary: ${seq.url}/v1/verifier)`,
       `  L1 RPC     ${anvil.url}   chain id ${anvil.chainId}`,

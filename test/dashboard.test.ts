@@ -18,6 +18,7 @@ import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
 import { contractsOf, disputeGameAbi, walletFor } from "../sequencer/l1/deploy.js";
 import type { BatchHeader } from "../sequencer/l1/poster.js";
 import { bytesToHex } from "../sequencer/state/bytes.js";
+import { keyOf, startTest } from "../sequencer/api/test/helpers.js";
 import { type Stack, startStack, stopStack, until } from "./stack.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -301,6 +302,12 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   const lying = Number(header.batchIndex);
   const dispute = await until(lines, async () => (await api("/v1/verifier")).disputes.find((x: any) => x.batch === lying) ?? null, 30_000, `the verifier's dispute of L1 batch ${lying}`);
   expect(dispute.reasons).toContain("root_mismatch");
+  // Bad input to the L1 views is refused with the field named.
+  for (const q of ["limit=101", "limit=0", "from=x"]) {
+    const r = await fetch(`${seq.url}/v1/l1/batches?${q}`);
+    expect(r.status, q).toBe(400);
+    expect(await r.json()).toMatchObject({ code: "INVALID_FIELD", field: q.split("=")[0] });
+  }
   expect(dispute.derivedRoot).toBe(bytesToHex(seq.core.log.batch(opBatch)!.postRoot)); // the true root
 
   // The game opens only with a one-step prover appointed; this one never reaches `step` (the
@@ -352,3 +359,61 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   expect([...refused]).toEqual(["404 /v1/reserves"]);
   await page.close();
 }, 240_000);
+
+it("without L1: the op log's batches, and the panels say what needs L1 or a verifier; the routes refuse bad input", async () => {
+  const plain = await startTest();
+  try {
+    const owner = privateKeyToAccount(keyOf("dashboard-desk")).address;
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${plain.url}/v1/dev/deposit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ owner, asset: 0, amount: String(1_000n * USD + BigInt(i)) }) });
+      expect(r.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 250)); // the 200 ms interval seals each into its own batch
+    }
+    const sealed = await until([], async () => {
+      const b = (await (await fetch(`${plain.url}/v1/batches`)).json()) as { index: number; fromSeq: number; toSeq: number; postRoot: string }[];
+      return b.length >= 3 ? b : null;
+    }, 10_000, "three sealed batches");
+
+    // The routes: the three files, nothing else; the L1 views need L1 mode.
+    const res = async (path: string) => {
+      const r = await fetch(`${plain.url}${path}`);
+      return { status: r.status, type: r.headers.get("content-type"), body: await r.text() };
+    };
+    expect(await res("/")).toMatchObject({ status: 200, type: "text/html; charset=utf-8" });
+    expect((await res("/dashboard/app.js")).type).toBe("text/javascript; charset=utf-8");
+    expect((await res("/dashboard/style.css")).type).toBe("text/css; charset=utf-8");
+    for (const bad of ["/dashboard/constructor", "/dashboard/..%2Fapi%2Fserver.ts", "/dashboard/index.js"]) {
+      const r = await res(bad);
+      expect(r.status, bad).toBe(404);
+      expect(JSON.parse(r.body)).toMatchObject({ code: "NOT_FOUND", field: "file" });
+    }
+    for (const path of ["/v1/l1/batches", "/v1/l1/disputes"]) {
+      const r = await res(path);
+      expect(r.status).toBe(404);
+      expect(JSON.parse(r.body).message).toMatch(/L1 mode \(--l1-rpc\)/);
+    }
+
+    const page = await browser!.newPage({ viewport: { width: 1600, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${plain.url}/`);
+    const newest = sealed[sealed.length - 1];
+    await page.locator(`#batches tr[data-batch="${newest.index + 1}"]`).waitFor({ timeout: 10_000 });
+    expect(await text(page, "#head-l1")).toBe("off (no --l1-rpc)");
+    expect(await text(page, `#batches tr[data-batch="${newest.index + 1}"] td:nth-child(3)`)).toBe(`${newest.postRoot.slice(0, 10)}…${newest.postRoot.slice(-4)}`);
+    await shows(page, "#verifier [data-field=state]", () => "no verifier configured (--verifier-url)", "the verifier panel without a verifier");
+    await shows(page, "#reserves-note", () => "(L1 mode only)", "the reserves panel without L1");
+    await shows(page, `#insurance tr[data-asset="0"] [data-field=insuranceFund]`, () => "0.000000", "an empty insurance fund");
+    await page.locator(`#batches tr[data-batch="${newest.index + 1}"]`).click();
+    await page.locator("#batch-detail-fields").waitFor({ timeout: 10_000 });
+    expect(await text(page, "#batch-detail [data-field=postRoot]")).toBe(newest.postRoot);
+    expect(await text(page, "#batch-detail [data-field=txHash]")).toBe("not sent");
+    expect(await text(page, "#batch-detail [data-field=window]")).toBe("no L1");
+    expect(await page.locator("#batch-ops tbody tr").count()).toBe(newest.toSeq - newest.fromSeq + 1);
+    await shot(page, "6-no-l1");
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  } finally {
+    await plain.close();
+  }
+}, 60_000);
