@@ -176,6 +176,27 @@ contract OneStepProverTest is Test {
         _expectSelector(prover, v.preRoot, v.opBytes, abi.encode(g2, n2), Witness.WitnessMalformed.selector);
     }
 
+    function test_revertsOnNodeAlsoComputable() public {
+        (OneStepProver prover, Vector memory v) = _first("Withdraw");
+        (uint256[] memory g, bytes32[] memory nodes) = abi.decode(v.witness, (uint256[], bytes32[]));
+        // Add the parent of the deepest pair (with its true value): given and computable.
+        uint256 parent = g[0] >> 1;
+        bytes32 parentNode = sha256(abi.encodePacked(nodes[1], nodes[0]));
+        uint256[] memory g2 = new uint256[](g.length + 1);
+        bytes32[] memory n2 = new bytes32[](g.length + 1);
+        uint256 j;
+        for (uint256 i; i < g.length; ++i) {
+            if (j == i && g[i] < parent) {
+                (g2[j], n2[j]) = (parent, parentNode);
+                ++j;
+            }
+            (g2[j], n2[j]) = (g[i], nodes[i]);
+            ++j;
+        }
+        assertEq(j, g.length + 1, "parent inserted");
+        _expectSelector(prover, v.preRoot, v.opBytes, abi.encode(g2, n2), Witness.WitnessMalformed.selector);
+    }
+
     function test_revertsOnUnsupportedType() public {
         (OneStepProver prover, Vector memory v) = _first("Deposit");
         bytes memory op = v.opBytes;

@@ -56,58 +56,93 @@ library Witness {
         if (computed != preRoot) revert WitnessRootMismatch(computed, preRoot);
     }
 
-    struct Cursor {
-        uint256 input;
-        uint256 head;
-        uint256 tail;
-    }
-
     /// @notice The root the nodes hash to (their current values: after writes, the post-root).
-    function root(Proof memory p) internal view returns (bytes32) {
-        uint256 n = p.gindices.length;
-        // A multiproof of n nodes has exactly n - 1 inner nodes to compute.
-        uint256[] memory qg = new uint256[](n);
-        bytes32[] memory qv = new bytes32[](n);
-        Cursor memory c;
-        while (true) {
-            (uint256 k, bytes32 v) = _next(p, qg, qv, c);
-            if (k == 1) {
-                if (c.input < n || c.head < c.tail) revert WitnessMalformed(1);
-                return v;
+    function root(Proof memory p) internal view returns (bytes32 r) {
+        uint256[] memory gs = p.gindices;
+        bytes32[] memory vs = p.nodes;
+        bytes4 malformed = WitnessMalformed.selector;
+        bytes4 shaFailed = SSZ.Sha256Failed.selector;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // The next node in descending gindex order: from the input, or from the queue of
+            // computed parents (itself descending). A gindex in both is malformed.
+            function nextNode(gi, vi, gend, qh, qt, sel) -> k, v, ngi, nvi, nqh {
+                ngi := gi
+                nvi := vi
+                nqh := qh
+                let fromInput := lt(gi, gend)
+                if lt(qh, qt) {
+                    if fromInput {
+                        if eq(mload(gi), mload(qh)) {
+                            mstore(0x00, sel)
+                            mstore(0x04, mload(gi))
+                            revert(0x00, 0x24)
+                        }
+                        fromInput := gt(mload(gi), mload(qh))
+                    }
+                }
+                switch fromInput
+                case 1 {
+                    k := mload(gi)
+                    v := mload(vi)
+                    ngi := add(gi, 0x20)
+                    nvi := add(vi, 0x20)
+                }
+                default {
+                    if iszero(lt(qh, qt)) {
+                        mstore(0x00, sel)
+                        mstore(0x04, 0)
+                        revert(0x00, 0x24)
+                    }
+                    k := mload(qh)
+                    v := mload(add(qh, 0x20))
+                    nqh := add(qh, 0x40)
+                }
             }
-            // The larger of two siblings is the right child: it comes first.
-            if (k & 1 == 0) revert WitnessMalformed(k);
-            (uint256 k2, bytes32 v2) = _next(p, qg, qv, c);
-            if (k2 != k - 1) revert WitnessMalformed(k);
-            qg[c.tail] = k >> 1;
-            qv[c.tail] = SSZ.hashPair(v2, v);
-            ++c.tail;
-        }
-        return bytes32(0); // unreachable
-    }
-
-    function _next(Proof memory p, uint256[] memory qg, bytes32[] memory qv, Cursor memory c)
-        private
-        pure
-        returns (uint256 k, bytes32 v)
-    {
-        bool fromInput = c.input < p.gindices.length;
-        if (c.head < c.tail) {
-            if (fromInput) {
-                uint256 a = p.gindices[c.input];
-                // INVARIANT: a node given and also computed from its children is malformed.
-                if (a == qg[c.head]) revert WitnessMalformed(a);
-                fromInput = a > qg[c.head];
+            let n := mload(gs)
+            // Queue of (gindex, node) pairs: a multiproof of n nodes has n - 1 inner nodes.
+            let q := mload(0x40)
+            mstore(0x40, add(q, shl(6, n)))
+            let gi := add(gs, 0x20)
+            let vi := add(vs, 0x20)
+            let gend := add(gi, shl(5, n))
+            let qh := q
+            let qt := q
+            for {} 1 {} {
+                let k, v
+                k, v, gi, vi, qh := nextNode(gi, vi, gend, qh, qt, malformed)
+                if eq(k, 1) {
+                    if or(lt(gi, gend), lt(qh, qt)) {
+                        mstore(0x00, malformed)
+                        mstore(0x04, 1)
+                        revert(0x00, 0x24)
+                    }
+                    r := v
+                    break
+                }
+                // The larger of two siblings is the right child: it comes first.
+                if iszero(and(k, 1)) {
+                    mstore(0x00, malformed)
+                    mstore(0x04, k)
+                    revert(0x00, 0x24)
+                }
+                let k2, v2
+                k2, v2, gi, vi, qh := nextNode(gi, vi, gend, qh, qt, malformed)
+                if iszero(eq(k2, sub(k, 1))) {
+                    mstore(0x00, malformed)
+                    mstore(0x04, k)
+                    revert(0x00, 0x24)
+                }
+                mstore(0x00, v2)
+                mstore(0x20, v)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) {
+                    mstore(0x00, shaFailed)
+                    revert(0x00, 0x04)
+                }
+                mstore(qt, shr(1, k))
+                mstore(add(qt, 0x20), mload(0x00))
+                qt := add(qt, 0x40)
             }
-        } else if (!fromInput) {
-            revert WitnessMalformed(0);
-        }
-        if (fromInput) {
-            (k, v) = (p.gindices[c.input], p.nodes[c.input]);
-            ++c.input;
-        } else {
-            (k, v) = (qg[c.head], qv[c.head]);
-            ++c.head;
         }
     }
 
