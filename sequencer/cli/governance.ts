@@ -146,11 +146,16 @@ async function resolveL1(values: Record<string, string | boolean | undefined>, k
   return { clients, governance, rollup, rpc };
 }
 
+/** Governance's setter and its arguments for `param = value`. */
+function setter(spec: ParamSpec, value: bigint): { functionName: "setL1Param" | "setDisputeParam" | "setDelay"; args: readonly unknown[] } {
+  if (spec.kind === "l1") return { functionName: "setL1Param", args: [spec.index, value] };
+  if (spec.kind === "dispute") return { functionName: "setDisputeParam", args: [spec.index, value] };
+  return { functionName: "setDelay", args: [value] };
+}
+
 /** The setter call Governance schedules for `param = value`. */
 export function setterCall(spec: ParamSpec, value: bigint): Hex {
-  if (spec.kind === "l1") return encodeFunctionData({ abi: governanceAbi, functionName: "setL1Param", args: [spec.index, value] });
-  if (spec.kind === "dispute") return encodeFunctionData({ abi: governanceAbi, functionName: "setDisputeParam", args: [spec.index, value] });
-  return encodeFunctionData({ abi: governanceAbi, functionName: "setDelay", args: [value] });
+  return encodeFunctionData({ abi: governanceAbi, ...setter(spec, value) } as never);
 }
 
 async function currentAndBounds(r: Resolved, spec: ParamSpec): Promise<{ current: bigint; min: bigint; max: bigint; maxStep: bigint }> {
@@ -272,7 +277,7 @@ async function propose(io: CliIO, json: boolean, r: Resolved, c: Change & { curr
   // The setter as the timelock will call it (from Governance's own address): the checks that
   // depend on other contracts' state (the dispute game's span, the delay rule) run now.
   try {
-    await r.clients.public.call({ account: r.governance, to: r.governance, data: c.call });
+    await r.clients.public.simulateContract({ account: r.governance, address: r.governance, abi: governanceAbi, ...setter(c.spec, c.value) } as never);
   } catch (e) {
     throw revertError(e, c.param, c.spec.unit, `${c.param} = ${c.value} would be refused at execution`);
   }
