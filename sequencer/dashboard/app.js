@@ -140,6 +140,7 @@ function renderHead() {
 function renderBatches() {
   const tbody = document.querySelector("#batches tbody");
   const note = document.getElementById("batches-note");
+  note.dataset.head = state.headTimestamp ?? "";
   note.textContent = state.challengeWindow === null ? "(no L1: sealed batches only)" : `(challenge window ${duration(state.challengeWindow)}; L1 head at ${new Date(Number(state.headTimestamp) * 1000).toISOString().replace(".000Z", "Z")})`;
   const rows = [...state.batches].reverse().map((b) => {
     const l1Batch = b.l1Batch ?? b.index + 1;
