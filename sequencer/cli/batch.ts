@@ -4,7 +4,7 @@
  * every operation (one API read each, with a progress bar).
  */
 import type { Batch, LoggedOp } from "../../sdk/index.js";
-import { api, type CliIO, CliError, intOption, parseCommand, ProgressBar, readClient, sequencerUrl, table, toJsonText } from "./common.js";
+import { api, type CliIO, CliError, parseCommand, ProgressBar, readClient, sequencerUrl, table, toJsonText } from "./common.js";
 
 export const USAGE = `usage: crossmargin batch show <n> [--url <sequencer>] [--ops] [--json]
 
@@ -62,7 +62,9 @@ export async function batchMain(argv: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parseCommand(rest, { url: { type: "string" }, ops: { type: "boolean" } });
   if (values.help) return void io.out(`${USAGE}\n`);
   if (positionals.length !== 1) throw new CliError("MISSING_ARGUMENT", `batch show takes one batch index, got ${positionals.length}`, "<n>", 2);
-  const index = intOption("<n>", positionals[0], 0, Number.MAX_SAFE_INTEGER)!;
+  const raw = positionals[0]!;
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new CliError("INVALID_ARGUMENT", `"${raw}" is not a batch index (0, 1, …: the op-log index; GET /v1/batches lists them)`, "<n>", 2);
+  const index = Number(raw);
   const url = sequencerUrl(values.url);
   const client = readClient(url);
   const b: Batch = await api(url, () => client.batch(index));
