@@ -132,6 +132,20 @@ contract OneStepProverTest is Test {
         _replay("CancelAll");
     }
 
+    /// @dev Accounts with positions in all 64 markets: the largest witnesses (gas logged per vector).
+    function test_wide() public {
+        (OneStepProver prover, string memory json, uint256 n) = _load("wide");
+        for (uint256 i; i < n; ++i) {
+            Vector memory v = _vector(json, i);
+            uint256 before = gasleft();
+            bytes32 post = prover.execute(v.preRoot, v.opBytes, v.witness);
+            uint256 used = before - gasleft();
+            assertEq(post, v.postRoot, v.name);
+            assertTrue(v.accepted, v.name);
+            console.log(string.concat("onestep_gas_", v.name), used);
+        }
+    }
+
     // ================================================================ bad witnesses revert
 
     function _first(string memory opType) internal returns (OneStepProver prover, Vector memory v) {

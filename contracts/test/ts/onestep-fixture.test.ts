@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAbiParameters, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { fixturePath, ONESTEP_TYPES, type OneStepVector, renderVectors } from '../../script/gen-onestep-fixtures.js';
+import { fixturePath, ONESTEP_TYPES, type OneStepVector, renderVectors, renderWideVectors } from '../../script/gen-onestep-fixtures.js';
 import { multiproofGindices, witnessRoot } from '../../../prover/witness.js';
 import { State } from '../../../sequencer/state/types.js';
 
@@ -32,6 +32,15 @@ describe('one-step vectors (contracts/test/fixtures/onestep-*.json)', () => {
       }
     }, 120_000);
   }
+});
+
+describe('one-step wide vectors (contracts/test/fixtures/onestep-wide.json)', () => {
+  it('are up to date: positions in all 64 markets, every operation accepted', () => {
+    const committed = readFileSync(fixturePath('wide'), 'utf8');
+    expect(committed).toBe(renderWideVectors());
+    const { vectors } = JSON.parse(committed) as { vectors: OneStepVector[] };
+    expect(vectors.map((v) => v.accepted)).toEqual(vectors.map(() => 1));
+  }, 120_000);
 });
 
 describe('multiproofGindices', () => {
