@@ -69,11 +69,11 @@ function crossmargin(args: string[]): Promise<{ code: number; stdout: string; st
 }
 
 /** An operator command in-process, its streams captured. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(args: string[]): Promise<{ code: number; out: string; err: string; json: () => any }> {
   let out = "";
   let err = "";
   const code = await operatorMain(args[0]!, args.slice(1), { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
+  return { code, out, err, json: () => JSON.parse(out) };
 }
 
 beforeAll(async () => {
@@ -180,8 +180,24 @@ describe("crossmargin governance on the devnet", () => {
     const delay = await run(["governance", "propose", "delay", "23h", ...l1, "--key", owner, "--json"]);
     expect(delay.code).toBe(1);
     expect(JSON.parse(delay.out).error).toMatchObject({ code: "DELAY_BELOW_CHALLENGE_WINDOW" });
+    // --wait: the execute waits for the ETA on L1's clock, its progress on stderr.
+    const proposed = await run(["governance", "propose", "maxBatchSize", "9000", ...l1, "--key", owner, "--json"]);
+    expect(proposed.code).toBe(0);
+    const { salt, delay: wait } = JSON.parse(proposed.out) as { salt: string; delay: string };
+    const waiting = run(["governance", "execute", "maxBatchSize", "9000", ...l1, "--key", owner, "--salt", salt, "--wait", "--poll-ms", "100", "--json"]);
+    await new Promise((r) => setTimeout(r, 1500));
+    await stack.anvil.increaseTime(BigInt(wait) + 1n);
+    await stack.anvil.mine(1);
+    const waited = await waiting;
+    expect(waited.code).toBe(0);
+    expect(waited.json()).toMatchObject({ action: "execute", param: "maxBatchSize", previous: "10000", value: "9000", salt });
+    expect(waited.err).toMatch(/^waiting for the timelock \(ETA [0-9TZ:-]+\): 0\/\d+ 0% (1d 23h [0-9ms ]+|2d) left$/m);
+    expect(waited.err).toMatch(/^waiting for the timelock \(ETA [0-9TZ:-]+\): (\d+)\/\1 100% ready$/m);
+    // Executed once: the same salt is no longer pending.
+    const again = await run(["governance", "execute", "maxBatchSize", "9000", ...l1, "--key", owner, "--salt", salt]);
+    expect(again.err).toContain(`maxBatchSize = 9000 with salt ${salt} is not pending`);
     // The L1 found through the sequencer's API (--url) when --rpc/--governance are not given.
-    const viaUrl = await run(["governance", "execute", "maxBatchSize", "9000", "--url", stack.seq.url, "--key", owner, "--json"]);
+    const viaUrl = await run(["governance", "execute", "maxBatchSize", "8000", "--url", stack.seq.url, "--key", owner, "--json"]);
     expect(JSON.parse(viaUrl.out).error.code).toBe("NOT_SCHEDULED");
   }, 120_000);
 
