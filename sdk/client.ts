@@ -44,6 +44,8 @@ import {
   type WhatIf,
   type Reserves,
   type VerifierReport,
+  type L1Batches,
+  type L1Disputes,
   type WithdrawalProof,
   ShapeError,
   obj,
@@ -64,6 +66,8 @@ import {
   parseReceipt,
   parseReserves,
   parseVerifierReport,
+  parseL1Batches,
+  parseL1Disputes,
   parseWithdrawalProof,
 } from "./types.js";
 
@@ -334,6 +338,15 @@ export function createCrossmarginClient(config: CrossmarginClientConfig) {
       if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 1)) throw new Error(`reserves: batch must be an L1 batch index >= 1, got ${batch}`);
       return get(`/v1/reserves${batch === undefined ? "" : `?batch=${batch}`}`, parseReserves);
     },
+    /** L1 mode: sealed batches `from..from+limit-1` (op-log indexes) with their posts, stored roots and challenge windows. */
+    l1Batches: (range: { from?: number; limit?: number } = {}): Promise<L1Batches> => {
+      const { from = 0, limit = 100 } = range;
+      if (!Number.isSafeInteger(from) || from < 0) throw new Error(`l1Batches: from must be a non-negative integer, got ${from}`);
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) throw new Error(`l1Batches: limit must be 1..100, got ${limit}`);
+      return get(`/v1/l1/batches?from=${from}&limit=${limit}`, parseL1Batches);
+    },
+    /** L1 mode: the DisputeGame's games with their moves in order, and its one-transaction fault proofs. */
+    l1Disputes: (): Promise<L1Disputes> => get("/v1/l1/disputes", parseL1Disputes),
     openApi: (): Promise<unknown> => get("/v1/openapi.json", (j) => j),
     /** The verifier's judgement as the sequencer reports it (`--verifier-url`); throws VERIFIER_NOT_CONFIGURED / _UNREACHABLE / _BAD_RESPONSE. */
     verifier: (): Promise<VerifierReport> => get("/v1/verifier", parseVerifierReport),

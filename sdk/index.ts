@@ -61,9 +61,11 @@ export type {
   StfEvent,
   VerifierReport,
   WithdrawalProof,
+  L1Batches,
+  L1Disputes,
 } from "./types.js";
 // Parsers, for JSON obtained elsewhere (logs, a proxy): the same code the client runs.
-export { ShapeError, parseAccount, parseBook, parseEvent, parseInfo, parseLoggedOp, parseOp, parseOpRecord, parseReceipt, parseWithdrawalProof, parseExitProof, parseVerifierReport, reviveBigints } from "./types.js";
+export { ShapeError, parseAccount, parseBook, parseEvent, parseInfo, parseLoggedOp, parseOp, parseOpRecord, parseReceipt, parseWithdrawalProof, parseExitProof, parseVerifierReport, parseL1Batches, parseL1Disputes, reviveBigints } from "./types.js";
 export type { ErrorCode, ApiErrorBody } from "../sequencer/api/errors.js";
 export { ERRORS, isErrorCode } from "../sequencer/api/errors.js";
 export { ALL_MARKETS, CANCEL_BY_CLIENT_ID } from "../sequencer/state/constants.js";

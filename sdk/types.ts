@@ -777,3 +777,105 @@ export function parseWhatIf(v: unknown): WhatIf {
     freedByPortfolio: big(o, "freedByPortfolio", ""),
   };
 }
+
+/** `GET /v1/l1/batches` (docs/api.md): sealed batches as L1 sees them, at one L1 head block. */
+export type L1Batches = import("../sequencer/l1/batchView.js").L1BatchesView;
+const POST_STATUSES = ["sent", "replaced", "dropped", "mined", "confirmed", "reverted", "reorged"] as const;
+
+export function parseL1Batches(v: unknown): L1Batches {
+  const o = obj(v, "");
+  const head = obj(o.head, "head");
+  return {
+    challengeWindow: big(o, "challengeWindow", ""),
+    head: { number: big(head, "number", "head"), timestamp: big(head, "timestamp", "head") },
+    nextBatchIndex: num(o, "nextBatchIndex", ""),
+    batches: arr(o, "batches", "", (x, p) => {
+      const b = obj(x, p);
+      return {
+        batch: num(b, "batch", p),
+        l1Batch: num(b, "l1Batch", p),
+        fromSeq: num(b, "fromSeq", p),
+        toSeq: num(b, "toSeq", p),
+        postRoot: hash32(b.postRoot, at(p, "postRoot")),
+        post: orNull(b, "post", p, (o, k, q) => {
+          const r = obj(o[k], at(q, k));
+          const rp = at(q, k);
+          return { status: oneOf(r, "status", rp, POST_STATUSES), txHash: hash32(r.txHash, at(rp, "txHash")), blockNumber: orNull(r, "blockNumber", rp, big), attempts: num(r, "attempts", rp), error: orNull(r, "error", rp, text) };
+        }),
+        onL1: orNull(b, "onL1", p, (o, k, q) => {
+          const r = obj(o[k], at(q, k));
+          const rp = at(q, k);
+          return { stateRoot: hash32(r.stateRoot, at(rp, "stateRoot")), timestamp: big(r, "timestamp", rp), submitter: hex(r, "submitter", rp), headerHash: hash32(r.headerHash, at(rp, "headerHash")), rootMatches: bool(r, "rootMatches", rp) };
+        }),
+        finalAt: orNull(b, "finalAt", p, big),
+        finalized: bool(b, "finalized", p),
+        secondsLeft: orNull(b, "secondsLeft", p, big),
+      };
+    }),
+  };
+}
+
+/** `GET /v1/l1/disputes` (docs/api.md): the DisputeGame's games with their moves, and its fault proofs. */
+export type L1Disputes = import("../sequencer/l1/disputeView.js").DisputesView;
+type GameMove = import("../sequencer/l1/disputeView.js").GameMove;
+
+function gameMove(x: unknown, p: string): GameMove {
+  const m = obj(x, p);
+  const where = { block: big(m, "block", p), txHash: hash32(m.txHash, at(p, "txHash")) };
+  const kind = oneOf(m, "kind", p, ["opened", "bisected", "chosen", "opLoaded", "resolved", "voided"] as const);
+  switch (kind) {
+    case "opened":
+      return { kind, challenger: hex(m, "challenger", p), defender: hex(m, "defender", p), opCount: big(m, "opCount", p), ...where };
+    case "bisected":
+      return { kind, opIndex: big(m, "opIndex", p), root: hash32(m.root, at(p, "root")), ...where };
+    case "chosen":
+      return { kind, agree: bool(m, "agree", p), lo: big(m, "lo", p), hi: big(m, "hi", p), ...where };
+    case "opLoaded":
+      return { kind, opIndex: big(m, "opIndex", p), opHash: hash32(m.opHash, at(p, "opHash")), ...where };
+    case "resolved":
+      return { kind, winner: text(m, "winner", p), outcome: text(m, "outcome", p), fault: text(m, "fault", p), payout: big(m, "payout", p), ...where };
+    case "voided":
+      return { kind, ...where };
+  }
+}
+
+export function parseL1Disputes(v: unknown): L1Disputes {
+  const o = obj(v, "");
+  return {
+    disputeGame: hex(o, "disputeGame", ""),
+    head: big(o, "head", ""),
+    fromBlock: big(o, "fromBlock", ""),
+    games: arr(o, "games", "", (x, p) => {
+      const g = obj(x, p);
+      return {
+        id: big(g, "id", p),
+        batch: big(g, "batch", p),
+        challenger: hex(g, "challenger", p),
+        defender: hex(g, "defender", p),
+        status: oneOf(g, "status", p, ["none", "bisecting", "stepping", "challengerWon", "defenderWon", "void"] as const),
+        turn: oneOf(g, "turn", p, ["challenger", "defender"] as const),
+        lo: big(g, "lo", p),
+        hi: big(g, "hi", p),
+        clockLeft: big(g, "clockLeft", p),
+        moves: arr(g, "moves", p, gameMove),
+      };
+    }),
+    faultProofs: arr(o, "faultProofs", "", (x, p) => {
+      const f = obj(x, p);
+      return {
+        batch: big(f, "batch", p),
+        fault: text(f, "fault", p),
+        detail: big(f, "detail", p),
+        prover: hex(f, "prover", p),
+        slashed: big(f, "slashed", p),
+        decode: orNull(f, "decode", p, (o, k, q) => {
+          const d = obj(o[k], at(q, k));
+          const dp = at(q, k);
+          return { code: big(d, "code", dp), offset: big(d, "offset", dp), opIndex: big(d, "opIndex", dp) };
+        }),
+        block: big(f, "block", p),
+        txHash: hash32(f.txHash, at(p, "txHash")),
+      };
+    }),
+  };
+}

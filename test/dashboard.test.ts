@@ -12,7 +12,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { type Hex, formatUnits, getContract, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createCrossmarginClient, type CrossmarginClient } from "../sdk/index.js";
+import { createCrossmarginClient, type CrossmarginClient, parseL1Batches, parseL1Disputes, ShapeError } from "../sdk/index.js";
 import { sealedBatchData } from "../sequencer/codec/index.js";
 import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
 import { contractsOf, disputeGameAbi, walletFor } from "../sequencer/l1/deploy.js";
@@ -358,6 +358,20 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   expect(cells[1]![1]).toBe(`defender: root after 1 operations is ${midRoot}`);
   expect(cells[2]![1]).toBe("challenger disagrees: operations 0..1 in dispute");
   expect(await text(page, `#dispute-detail dl[data-game="1"] [data-field=interval]`)).toBe("0..1");
+
+  // The SDK reads both views; its parsers keep every field (bigints back to the API's strings).
+  const plainJson = (x: unknown) => JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  const rawDisputes = await api("/v1/l1/disputes");
+  expect(plainJson(parseL1Disputes(rawDisputes))).toEqual(rawDisputes);
+  const rawBatches = await api(`/v1/l1/batches?from=0&limit=100`);
+  expect(plainJson(parseL1Batches(rawBatches))).toEqual(rawBatches);
+  expect((await alice.client.l1Disputes()).games[0]!.moves.map((m) => m.kind)).toEqual(["opened", "bisected", "chosen"]);
+  const viaSdk = await alice.client.l1Batches({ from: lying - 1, limit: 1 });
+  expect(viaSdk.batches[0]).toMatchObject({ l1Batch: lying, post: null, onL1: { stateRoot: lie, rootMatches: false } });
+  const tampered = structuredClone(rawBatches);
+  tampered.batches[0].post.status = "posted";
+  expect(() => parseL1Batches(tampered)).toThrow(ShapeError);
+  expect(() => parseL1Batches(tampered)).toThrow(/batches\[0\]\.post\.status/);
   await page.locator("#verifier-section").scrollIntoViewIfNeeded();
   await shot(page, "5-dispute");
 
