@@ -740,16 +740,31 @@ export class Verifier {
    * snapshot at or before it, then the verified batches after it replayed from L1 again.
    */
   private async rebuild(to: number): Promise<void> {
-    const snap = this.store.snapshotAtOrBefore(to);
-    let index = 0;
-    if (snap) {
-      this.state = restoreState(snap.state, snap.root);
-      index = snap.batchIndex;
-    } else this.state = createGenesisState(this.o.genesis);
-    this.stateIndex = index;
+    const { state, from } = await this.replayTo(to);
+    this.state = state;
+    this.stateIndex = to;
     this.dirty = false;
-    if (to > index) this.event("rebuild", { from: index, to });
-    for (let j = index + 1; j <= to; j++) {
+    if (to > from) this.event("rebuild", { from, to });
+    this.sinceSnapshot = to - from;
+    this.snapshot();
+  }
+
+  /**
+   * A fresh copy of the state after batch `to` (every batch up to it verified), for the
+   * dispute game's player (prover/game.ts): the pre-state of batch `to + 1`. The verifier's
+   * own state is not touched.
+   */
+  async stateAfter(to: number): Promise<CrossmarginState> {
+    await this.init();
+    return (await this.replayTo(to)).state;
+  }
+
+  /** The newest snapshot at or before `to`, then the verified batches after it replayed from L1. */
+  private async replayTo(to: number): Promise<{ state: CrossmarginState; from: number }> {
+    const snap = this.store.snapshotAtOrBefore(to);
+    const from = snap ? snap.batchIndex : 0;
+    const state = snap ? restoreState(snap.state, snap.root) : createGenesisState(this.o.genesis);
+    for (let j = from + 1; j <= to; j++) {
       const rec = this.store.batch(j);
       if (!rec || rec.status !== "verified") throw new VerifierError(`rebuild: batch ${j} is not verified`);
       const logs = await this.submittedLogs(rec.blockNumber, rec.blockNumber, j);
@@ -758,12 +773,10 @@ export class Verifier {
       const got = await this.batchData(log);
       if ("unavailable" in got) throw new VerifierError(`rebuild: ${got.unavailable}`);
       const ops = decodeBatchData(got.data);
-      const { root } = applyBatch(this.state, ops, await this.recover(ops, this.domain!));
+      const { root } = applyBatch(state, ops, await this.recover(ops, this.domain!));
       if (bytesToHex(root) !== rec.derivedRoot) throw new VerifierError(`rebuild: batch ${j} replays to ${bytesToHex(root)}, recorded ${rec.derivedRoot}`);
-      this.stateIndex = j;
     }
-    this.sinceSnapshot = to - index;
-    this.snapshot();
+    return { state, from };
   }
 }
 

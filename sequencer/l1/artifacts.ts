@@ -21,6 +21,8 @@ export const CONTRACT_SOURCES = {
   Vault: "contracts/src/Vault.sol",
   Governance: "contracts/src/Governance.sol",
   DisputeGame: "contracts/src/DisputeGame.sol",
+  // The one-step STF (deploys its OneStepTrading half itself); set on the game by governance.
+  OneStepProver: "contracts/src/OneStepProver.sol",
   MockERC20: "contracts/src/test/MockERC20.sol",
   // The on-chain-only peer measured by bench/peers (not deployed by the devnet).
   MiniMargin: "contracts/src/test/MiniMargin.sol",
