@@ -23,7 +23,15 @@ export function requestLog(log: Logger): MiddlewareHandler {
     const line = { reqId, method: c.req.method, path: c.req.path, status, ms: Math.round((performance.now() - t0) * 10) / 10 };
     // PERF: a line per request would cost the hot POST /v1/ops path at thousands of ops/s;
     // successes and client errors are debug, server errors always show.
-    if (status >= 500) log.error({ ...line, event: "request_failed" });
+    if (status >= 500) {
+      // The API's answer names the failure (`{ code, message }`); on this line it joins the
+      // request id to the cause. 5xx are rare, so reading a copy of the body costs nothing.
+      const answer = await c.res
+        .clone()
+        .text()
+        .catch(() => "");
+      log.error({ ...line, event: "request_failed", answer: answer.slice(0, 1000) });
+    }
     else log.debug({ ...line, event: "request" });
   };
 }

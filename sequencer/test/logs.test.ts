@@ -3,9 +3,11 @@
  * kept, anything else replaced) and the request's log line carries the same id; every sealed
  * batch has one line with its batch id. Lines are parsed as JSON exactly as a log shipper would.
  */
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestLog } from "../api/requestLog.js";
 import { validateConfig } from "../config.js";
-import { createLogger, LogLevelError } from "../log.js";
+import { createLogger, lineSink, LogLevelError } from "../log.js";
 import { type RunningSequencer, startSequencer } from "../service.js";
 import { apiGenesis, DOMAIN, keyOf, post, Signer, tmpDb } from "../api/test/helpers.js";
 
@@ -77,5 +79,37 @@ describe("log level", () => {
   it("refuses an unknown level, naming the variable and the levels", () => {
     expect(() => createLogger({ level: "verbose" })).toThrow(LogLevelError);
     expect(() => createLogger({ level: "verbose" })).toThrow('CROSSMARGIN_LOG_LEVEL: "verbose" is not a level; use one of trace, debug, info, warn, error, fatal, silent');
+  });
+});
+
+describe("error lines", () => {
+  it("logs a server error at error level with its request id and the API's answer", async () => {
+    const got: Record<string, unknown>[] = [];
+    const log = createLogger({ level: "info", destination: { write: (s: string) => void got.push(JSON.parse(s) as Record<string, unknown>) } });
+    const app = new Hono();
+    app.use("*", requestLog(log));
+    app.get("/boom", (c) => c.json({ code: "INTERNAL_ERROR", message: "internal error: disk full" }, 500));
+    app.get("/ok", (c) => c.json({ ok: true }));
+    const r = await app.request("/boom", { headers: { "x-request-id": "trace-1" } });
+    expect(r.status).toBe(500);
+    expect(r.headers.get("x-request-id")).toBe("trace-1");
+    expect(await r.json()).toEqual({ code: "INTERNAL_ERROR", message: "internal error: disk full" });
+    await app.request("/ok");
+    // info level: the success is not logged, the failure is.
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ level: "error", event: "request_failed", reqId: "trace-1", status: 500, path: "/boom", answer: '{"code":"INTERNAL_ERROR","message":"internal error: disk full"}' });
+  });
+
+  it("re-emits the poster's and deriver's JSON lines through pino at their own level", () => {
+    const got: Record<string, unknown>[] = [];
+    const sink = lineSink(createLogger({ level: "info", destination: { write: (s: string) => void got.push(JSON.parse(s) as Record<string, unknown>) } }));
+    sink(JSON.stringify({ ts: "2026-01-01T00:00:00.000Z", level: "warn", component: "poster", event: "bump", l1Batch: 4 }));
+    sink(JSON.stringify({ ts: "x", level: "info", component: "derive", msg: "caught up" }));
+    sink("not json");
+    expect(got.map(({ time: _t, pid: _p, ...rest }) => rest)).toEqual([
+      { level: "warn", component: "poster", event: "bump", l1Batch: 4 },
+      { level: "info", component: "derive", msg: "caught up" },
+      { level: "info", msg: "not json" },
+    ]);
   });
 });
