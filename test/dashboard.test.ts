@@ -13,7 +13,7 @@ import { type Hex, formatUnits, getContract, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createCrossmarginClient, type CrossmarginClient, parseL1Batches, parseL1Disputes, ShapeError } from "../sdk/index.js";
-import { sealedBatchData } from "../sequencer/codec/index.js";
+import { encodeBatchData, sealedBatchData } from "../sequencer/codec/index.js";
 import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
 import { contractsOf, disputeGameAbi, walletFor } from "../sequencer/l1/deploy.js";
 import type { BatchHeader } from "../sequencer/l1/poster.js";
@@ -96,19 +96,16 @@ async function depositor(key: Hex, address: Hex, amount: bigint): Promise<{ clie
 }
 
 /**
- * Posts op-log batch `index`'s real data as the next L1 batch with a lying root, with the
- * sequencer's key (L1 checks neither the root nor the data's contents); returns the header.
+ * Posts `data` as the next L1 batch claiming `opCount` operations and the post-state `root`,
+ * with the sequencer's key (L1 checks neither the root nor the data's contents); returns the header.
  */
-async function postLie(index: number, root: Hex): Promise<BatchHeader> {
-  const { d, anvil, seq } = stack!;
+async function postLie(data: Uint8Array, opCount: bigint, root: Hex): Promise<BatchHeader> {
+  const { d, anvil } = stack!;
   const k = contractsOf(d, d.clients.sequencer);
-  const data = sealedBatchData(seq.core.log, index);
-  const sealed = seq.core.log.batch(index)!;
   // The header's l1Timestamp must be its block's: blocks keep coming (the stack mines every
   // 250 ms), so pin the next block's time and retry if a tick took it first.
   for (let attempt = 0; attempt < 5; attempt++) {
     const next = await k.rollup.read.nextBatchIndex();
-    expect(next).toBe(BigInt(index + 1));
     const parent = await k.rollup.read.batch([next - 1n]);
     const ts = (await anvil.head()).timestamp + 2n;
     await anvil.setNextBlockTimestamp(ts);
@@ -117,7 +114,7 @@ async function postLie(index: number, root: Hex): Promise<BatchHeader> {
       parentHash: parent.headerHash,
       prevStateRoot: parent.stateRoot,
       newStateRoot: root,
-      opCount: BigInt(sealed.toSeq - sealed.fromSeq + 1),
+      opCount,
       queuePosition: BigInt(parent.queuePosition),
       queueChainHash: await k.rollup.read.queueChainAt([BigInt(parent.queuePosition)]),
       dataHash: keccak256(data),
@@ -305,7 +302,9 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   const opBatch = await until(lines, async () => (await api(`/v1/ops/${lastSeq}`)).batch, 15_000, "the two updates sealed");
   expect((await api(`/v1/ops/${lastSeq - 1n}`)).batch).toBe(opBatch);
   const lie = keccak256(new TextEncoder().encode("not the state"));
-  const header = await postLie(opBatch, lie);
+  expect(await contractsOf(d).rollup.read.nextBatchIndex()).toBe(BigInt(opBatch + 1));
+  const sealedLie = seq.core.log.batch(opBatch)!;
+  const header = await postLie(sealedBatchData(seq.core.log, opBatch), BigInt(sealedLie.toSeq - sealedLie.fromSeq + 1), lie);
   const lying = Number(header.batchIndex);
   const dispute = await until(lines, async () => (await api("/v1/verifier")).disputes.find((x: any) => x.batch === lying) ?? null, 30_000, `the verifier's dispute of L1 batch ${lying}`);
   expect(dispute.reasons).toContain("root_mismatch");
@@ -358,6 +357,8 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   expect(cells[1]![1]).toBe(`defender: root after 1 operations is ${midRoot}`);
   expect(cells[2]![1]).toBe("challenger disagrees: operations 0..1 in dispute");
   expect(await text(page, `#dispute-detail dl[data-game="1"] [data-field=interval]`)).toBe("0..1");
+  await page.locator("#verifier-section").scrollIntoViewIfNeeded();
+  await shot(page, "5-dispute");
 
   // The SDK reads both views; its parsers keep every field (bigints back to the API's strings).
   const plainJson = (x: unknown) => JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
@@ -372,8 +373,23 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   tampered.batches[0].post.status = "posted";
   expect(() => parseL1Batches(tampered)).toThrow(ShapeError);
   expect(() => parseL1Batches(tampered)).toThrow(/batches\[0\]\.post\.status/);
+
+  // ── a one-transaction fault proof: an empty batch that changes the root, on top of the
+  //    lie, proven by anyone with DisputeGame.proveDataFault (it rolls that batch back) ──
+  const empty = encodeBatchData([]);
+  const emptyLie = await postLie(empty, 0n, keccak256(new TextEncoder().encode("an empty batch changed this")));
+  const prover = gameAt(anvil.accounts[6]!.privateKey);
+  await mined(await prover.write.proveDataFault([emptyLie, bytesToHex(empty) as Hex]));
+  const proof = await until(lines, async () => (await api("/v1/l1/disputes")).faultProofs.find((f: any) => Number(f.batch) === Number(emptyLie.batchIndex)) ?? null, 10_000, "the fault proof in /v1/l1/disputes");
+  expect(proof).toMatchObject({ fault: "emptyBatchRootChanged", prover: anvil.accounts[6]!.address, decode: null });
+  expect(BigInt(proof.slashed)).toBe(d.params.sequencerBond);
+  const faultRow = `#disputes tr[data-dispute="${emptyLie.batchIndex}"]`;
+  await page.locator(faultRow).waitFor({ timeout: 20_000 });
+  await shows(page, `${faultRow} td.onl1`, () => "fault proven: emptyBatchRootChanged", "the fault proof in the disputes table");
+  await page.locator(faultRow).click();
+  await shows(page, `#dispute-detail [data-fault]`, () => `emptyBatchRootChanged (detail ${proof.detail}) by ${anvil.accounts[6]!.address.slice(0, 10)}…${anvil.accounts[6]!.address.slice(-4)} in block ${proof.block}: the batch and later ones rolled back, ${units(proof.slashed, 18)} ETH slashed`, "the fault proof's detail");
   await page.locator("#verifier-section").scrollIntoViewIfNeeded();
-  await shot(page, "5-dispute");
+  await shot(page, "6-fault-proof");
 
   expect(pageErrors).toEqual([]);
   // The only refusals: the reserves before any batch was final (404 BATCH_UNKNOWN).
@@ -432,7 +448,7 @@ it("without L1: the op log's batches, and the panels say what needs L1 or a veri
     expect(await text(page, "#batch-detail [data-field=txHash]")).toBe("not sent");
     expect(await text(page, "#batch-detail [data-field=window]")).toBe("no L1");
     expect(await page.locator("#batch-ops tbody tr").count()).toBe(newest.toSeq - newest.fromSeq + 1);
-    await shot(page, "6-no-l1");
+    await shot(page, "7-no-l1");
     expect(pageErrors).toEqual([]);
     await page.close();
   } finally {

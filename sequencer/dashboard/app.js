@@ -310,7 +310,7 @@ function renderDispute() {
   for (const f of proofs) {
     parts.push(
       el("h3", {}, "fault proven on L1"),
-      el("p", { class: "bad", "data-fault": f.fault }, `${f.fault} (detail ${f.detail}${f.decode ? `, decode error ${f.decode.code} at byte ${f.decode.offset}` : ""}) by ${short(f.prover)} in block ${f.block}: the batch and later ones rolled back, ${f.slashed} wei slashed`),
+      el("p", { class: "bad", "data-fault": f.fault }, `${f.fault} (detail ${f.detail}${f.decode ? `, decode error ${f.decode.code} at byte ${f.decode.offset}` : ""}) by ${short(f.prover)} in block ${f.block}: the batch and later ones rolled back, ${units(f.slashed, 18)} ETH slashed`),
     );
   }
   if (games.length === 0 && proofs.length === 0) {
@@ -331,7 +331,7 @@ export function moveText(m) {
     case "opLoaded":
       return `operation ${m.opIndex} loaded (hash ${short(m.opHash)})`;
     case "resolved":
-      return `${m.winner} won: ${m.outcome}${m.fault !== "none" ? ` (${m.fault})` : ""}, payout ${m.payout} wei`;
+      return `${m.winner} won: ${m.outcome}${m.fault !== "none" ? ` (${m.fault})` : ""}, payout ${units(m.payout, 18)} ETH`;
     case "voided":
       return "voided: the batch left the chain while the game ran";
     default:
