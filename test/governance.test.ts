@@ -180,6 +180,18 @@ describe("crossmargin governance on the devnet", () => {
     const delay = await run(["governance", "propose", "delay", "23h", ...l1, "--key", owner, "--json"]);
     expect(delay.code).toBe(1);
     expect(JSON.parse(delay.out).error).toMatchObject({ code: "DELAY_BELOW_CHALLENGE_WINDOW" });
+    // The dispute game's rule, found the same way: its span may take at most half the window.
+    const span = await run(["governance", "propose", "clockDuration", "6h", ...l1, "--key", owner, "--json"]);
+    expect(span.code).toBe(1);
+    expect(span.json().error).toMatchObject({ code: "GAME_SPAN_TOO_LONG", field: "<value>" });
+    expect(span.err).toContain("a dispute game would then last up to 46800 s, more than half the 86400 s challenge window");
+    // A dispute game parameter in wei, as text.
+    const bond = await run(["governance", "propose", "challengerBond", "0.2eth", ...l1, "--key", owner]);
+    expect(bond.err).toBe("");
+    expect(bond.code).toBe(0);
+    expect(bond.out).toContain("proposed challengerBond: 100000000000000000 wei -> 200000000000000000 wei");
+    expect(bond.out).toMatch(/ {2}ETA {8}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(L1 time, in (2d|1d 23h[0-9ms ]*)\)/);
+    expect(bond.out).toContain(`crossmargin governance execute challengerBond 200000000000000000 --rpc ${stack.anvil.url} --governance ${stack.d.governance.toLowerCase()} --salt `);
     // --wait: the execute waits for the ETA on L1's clock, its progress on stderr.
     const proposed = await run(["governance", "propose", "maxBatchSize", "9000", ...l1, "--key", owner, "--json"]);
     expect(proposed.code).toBe(0);
@@ -228,7 +240,7 @@ describe("crossmargin governance on the devnet", () => {
     expect(a.balances[0]).toBe(String(5_000n * USD));
     const acctText = await run(["account", String(a.index), ...url]);
     expect(acctText.out).toContain(`account ${a.index}  owner ${a.owner}`);
-    expect(acctText.out).toMatch(/^0 +5000$/m);
+    expect(acctText.out).toMatch(/^ {2}0 +5000$/m);
     expect(acctText.out).toMatch(/collateral +5000\n/);
 
     const reserves = await run(["reserves", ...url, "--verify", "--json"]);

@@ -16,6 +16,7 @@ export const USAGE = `usage: crossmargin account <address|index> [--url <sequenc
 
 /** Sizes are 1e-8 base units; prices are settlement-asset atoms per whole base unit (docs/protocol.md). */
 const SIZE_DECIMALS = 8;
+const abs = (x: bigint) => (x < 0n ? -x : x);
 
 export async function accountMain(argv: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parseCommand(argv, { url: { type: "string" } });
@@ -41,7 +42,7 @@ export async function accountMain(argv: string[], io: CliIO): Promise<void> {
     `account ${a.index}  owner ${a.owner}${a.deadman !== null ? `  dead-man's switch at ${new Date(Number(a.deadman)).toISOString()}` : ""}`,
     "",
     "balances",
-    table([["asset", "balance"], ...a.balances.map((b, i) => [String(i), formatUnits(b, dec(i))])].filter((r, i) => i === 0 || r[1] !== "0" || r[0] === "0")),
+    table([["asset", "balance"], ...a.balances.map((b, i) => [String(i), formatUnits(b, dec(i))])].filter((r, i) => i === 0 || r[1] !== "0" || r[0] === "0")).replace(/^/gm, "  "),
     "",
     `margin (${m.portfolio ? "portfolio" : "cross"}; settlement asset units)`,
     table([
@@ -62,8 +63,8 @@ export async function accountMain(argv: string[], io: CliIO): Promise<void> {
         ...a.positions.map((p) => [
           String(p.market),
           formatUnits(p.size, SIZE_DECIMALS),
-          // entryNotional / |size| in settlement units per base unit.
-          p.size === 0n ? "-" : formatUnits((p.entryNotional * 10n ** BigInt(SIZE_DECIMALS)) / (p.size < 0n ? -p.size : p.size), dec(0)),
+          // entryNotional is signed like size (negative for a short).
+          p.size === 0n ? "-" : formatUnits((abs(p.entryNotional) * 10n ** BigInt(SIZE_DECIMALS)) / abs(p.size), dec(0)),
           formatUnits(p.markPrice, dec(0)),
           usd(p.unrealizedPnl),
           p.marginMode,
@@ -73,6 +74,16 @@ export async function accountMain(argv: string[], io: CliIO): Promise<void> {
       ]).replace(/^/gm, "  "),
     );
   }
-  lines.push(a.orders.length === 0 ? "open orders  none" : `open orders  ${a.orders.length} (--json lists them)`);
+  lines.push("");
+  if (a.orders.length === 0) lines.push("open orders  none");
+  else {
+    lines.push("open orders");
+    lines.push(
+      table([
+        ["slot", "market", "side", "price", "size", "remaining", "client id"],
+        ...a.orders.map((o) => [String(o.slot), String(o.market), o.side, formatUnits(o.price, dec(0)), formatUnits(o.size, SIZE_DECIMALS), formatUnits(o.remaining, SIZE_DECIMALS), String(o.clientOrderId)]),
+      ]).replace(/^/gm, "  "),
+    );
+  }
   io.out(`${lines.join("\n")}\n`);
 }

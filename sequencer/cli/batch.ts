@@ -122,7 +122,7 @@ export async function batchMain(argv: string[], io: CliIO): Promise<void> {
     const p = out.l1!.post;
     const on = out.l1!.onL1;
     lines.push(`  posted       ${p ? `${p.status}, tx ${p.txHash}${p.blockNumber ? ` in block ${p.blockNumber}` : ""}${p.attempts > 1 ? `, ${p.attempts} attempts` : ""}${p.error ? `, last error: ${p.error}` : ""}` : "not yet"}`);
-    lines.push(`  on L1        ${on ? `root ${on.stateRoot} ${on.rootMatches ? "(matches)" : "(DIFFERS from the sealed root)"}, L1 time ${on.timestamp}` : "not stored yet"}`);
+    lines.push(`  on L1        ${on ? `root ${on.stateRoot} ${on.rootMatches ? "(matches)" : "(DIFFERS from the sealed root)"}, L1 time ${new Date(Number(on.timestamp) * 1000).toISOString()}` : "not stored yet"}`);
     lines.push(`  finality     ${on === null ? "-" : out.l1!.finalized ? `final (since ${out.l1!.finalAt})` : `final at ${out.l1!.finalAt}, ${out.l1!.secondsLeft} s left of the ${l1.challengeWindow} s challenge window`}`);
   }
   if (ops) lines.push("", table([["seq", "type", "signer", "result"], ...ops.map(opSummary)]));

@@ -178,6 +178,11 @@ async function currentAndBounds(r: Resolved, spec: ParamSpec): Promise<{ current
 }
 
 const ALL_ABIS = [...governanceAbi, ...rollupAbi, ...disputeGameAbi];
+/**
+ * Governance's ABI with the errors of the contracts its setters call, so a revert bubbling up
+ * from the Rollup or the dispute game decodes by name in a simulation.
+ */
+const GOVERNANCE_WITH_ERRORS = [...governanceAbi, ...rollupAbi.filter((x) => x.type === "error"), ...disputeGameAbi.filter((x) => x.type === "error")];
 
 /** A revert as the operator's error: Governance's, or the setter's inside CallFailed. */
 function revertError(e: unknown, param: string, unit: Unit, context: string): CliError {
@@ -204,6 +209,10 @@ function revertError(e: unknown, param: string, unit: Unit, context: string): Cl
       return new CliError("STEP_TOO_LARGE", `${context}: ${param} may move by at most ${f(args[2])} per change (from ${f(args[0])} to ${f(args[1])}); change it in steps`, "<value>");
     case "DelayBelowChallengeWindow":
       return new CliError("DELAY_BELOW_CHALLENGE_WINDOW", `${context}: the timelock delay (${args[0]} s) must stay at least the challenge window (${args[1]} s); change the other one first`, "<value>");
+    case "GameSpanTooLong":
+      return new CliError("GAME_SPAN_TOO_LONG", `${context}: a dispute game would then last up to ${args[0]} s, more than half the ${args[1]} s challenge window (half must stay to detect a bad batch); shorten the game's clocks or lengthen the window first`, "<value>");
+    case "GamesOpen":
+      return new CliError("GAMES_OPEN", `${context}: ${args[0]} dispute game(s) are open; the challenge window cannot shrink until they end`, "<value>");
     case "NotReady":
       return new CliError("NOT_READY", `${context}: the proposal is not scheduled or not ready (ready at ${args[1]})`);
     default:
@@ -277,13 +286,13 @@ async function propose(io: CliIO, json: boolean, r: Resolved, c: Change & { curr
   // The setter as the timelock will call it (from Governance's own address): the checks that
   // depend on other contracts' state (the dispute game's span, the delay rule) run now.
   try {
-    await r.clients.public.simulateContract({ account: r.governance, address: r.governance, abi: governanceAbi, ...setter(c.spec, c.value) } as never);
+    await r.clients.public.simulateContract({ account: r.governance, address: r.governance, abi: GOVERNANCE_WITH_ERRORS, ...setter(c.spec, c.value) } as never);
   } catch (e) {
     throw revertError(e, c.param, c.spec.unit, `${c.param} = ${c.value} would be refused at execution`);
   }
   let hash: Hex;
   try {
-    const { request } = await r.clients.public.simulateContract({ account: r.clients.deployer.account, address: r.governance, abi: governanceAbi, functionName: "schedule", args: [c.call] });
+    const { request } = await r.clients.public.simulateContract({ account: r.clients.deployer.account, address: r.governance, abi: GOVERNANCE_WITH_ERRORS, functionName: "schedule", args: [c.call] } as never);
     hash = await r.clients.deployer.writeContract(request);
   } catch (e) {
     throw revertError(e, c.param, c.spec.unit, "schedule");
@@ -362,7 +371,7 @@ async function execute(io: CliIO, json: boolean, r: Resolved, c: Change & { curr
   }
   let hash: Hex;
   try {
-    const { request } = await r.clients.public.simulateContract({ account: r.clients.deployer.account, address: r.governance, abi: governanceAbi, functionName: "execute", args: [c.call, salt] });
+    const { request } = await r.clients.public.simulateContract({ account: r.clients.deployer.account, address: r.governance, abi: GOVERNANCE_WITH_ERRORS, functionName: "execute", args: [c.call, salt] } as never);
     hash = await r.clients.deployer.writeContract(request);
   } catch (e) {
     throw revertError(e, c.param, c.spec.unit, `execute ${c.param} = ${c.value}`);

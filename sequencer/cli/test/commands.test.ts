@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSequencer } from "../../service.js";
 import { keyOf, post, Signer, startTest } from "../../api/test/helpers.js";
+import { FLAG_SELL, TIF_IOC, TIF_POST_ONLY, TIF_SHIFT } from "../../state/constants.js";
 import { ProgressBar } from "../common.js";
 import { operatorMain } from "../index.js";
 import { parseValue } from "../governance.js";
@@ -50,13 +51,36 @@ describe("account", () => {
     expect(t.code).toBe(0);
     expect(t.err).toBe("");
     expect(t.out).toContain(`account ${A}  owner ${alice.address.toLowerCase()}`);
-    expect(t.out).toMatch(/^0 +1234\.5$/m);
+    expect(t.out).toMatch(/^ {2}0 +1234\.5$/m);
     expect(t.out).toMatch(/^ {2}collateral +1234\.5$/m);
     expect(t.out).toMatch(/^ {2}health +1234\.5$/m);
     expect(t.out).toContain("positions    none");
     const j = await run(["account", alice.address, "--url", seq.url, "--json"]);
     expect(j.code).toBe(0);
     expect(j.json()).toMatchObject({ index: A, balances: ["1234500000", "0", "0", "0"], margin: { collateral: "1234500000", liquidatable: false } });
+  });
+
+  it("shows positions and open orders after a trade", async () => {
+    const USD = 1_000_000n;
+    const carol = new Signer(keyOf("cli/carol"));
+    const dave = new Signer(keyOf("cli/dave"));
+    const C = (await post(seq.url, "/v1/dev/deposit", { owner: carol.address, asset: 0, amount: String(10_000n * USD) })).json.account as number;
+    const D = (await post(seq.url, "/v1/dev/deposit", { owner: dave.address, asset: 0, amount: String(10_000n * USD) })).json.account as number;
+    const order = (s: Signer, account: number, sell: boolean, price: bigint, size: bigint, tif: number, clientOrderId = 0n) =>
+      s.sign({ type: "PlaceOrder", account, market: 0, flags: (sell ? FLAG_SELL : 0) | (tif << TIF_SHIFT), price, size, expiry: 0n, clientOrderId } as never);
+    expect((await post(seq.url, "/v1/op", order(carol, C, true, 60_000n * USD, 1_000_000n, TIF_POST_ONLY))).json.ok).toBe(true);
+    const take = await post(seq.url, "/v1/op", order(dave, D, false, 60_000n * USD, 1_000_000n, TIF_IOC));
+    expect(take.json.fills[0].ok).toBe(true);
+    expect((await post(seq.url, "/v1/op", order(carol, C, false, 50_000n * USD, 2_000_000n, TIF_POST_ONLY, 77n))).json.ok).toBe(true);
+    const t = await run(["account", String(C), "--url", seq.url]);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/^ {2}market +size +entry price +mark +unrealized PnL +mode +isolated margin +isolated equity$/m);
+    expect(t.out).toMatch(/^ {2}0 +-0\.01 +60000 +[0-9.]+ +-?[0-9.]+ +isolated +60 +60$/m);
+    expect(t.out).toMatch(/^ {2}slot +market +side +price +size +remaining +client id$/m);
+    expect(t.out).toMatch(/^ {2}\d+ +0 +buy +50000 +0\.02 +0\.02 +77$/m);
+    const j = (await run(["account", String(C), "--url", seq.url, "--json"])).json();
+    expect(j.positions).toMatchObject([{ market: 0, size: "-1000000", entryNotional: String(-600n * USD), marginMode: "isolated" }]);
+    expect(j.orders).toMatchObject([{ market: 0, side: "buy", price: String(50_000n * USD), size: "2000000", clientOrderId: "77" }]);
   });
 
   it("says what is wrong: no such owner, not an address, no argument", async () => {
