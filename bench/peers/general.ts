@@ -173,6 +173,8 @@ export interface ChainRun extends SideRun {
   fillGas: number[];
   fills: number;
   totalGas: number;
+  /** Transactions anvil lost from its pool and the bench sent again (see Rebroadcast). */
+  resent: number;
 }
 
 // ─── The general chain ────────────────────────────────────────────────────────────────
@@ -200,10 +202,44 @@ async function rpcBatch(url: string, method: string, params: unknown[][]): Promi
   return out;
 }
 
-/** A signed raw transaction and who sent it (account index; -1 for the deployer). */
+/** A signed raw transaction, who sent it (account index; -1 for the deployer) and its nonce. */
 interface RawTx {
   raw: Hex;
   from: number;
+  addr: Hex;
+  nonce: number;
+}
+
+/**
+ * Every transaction sent, by sender and nonce, to send again what anvil's pool lost.
+ * NOTE: anvil 1.7 under load was seen to drop some of a sender's transactions from its pool
+ * (the later nonces then wait as "queued" forever), with automine and with --no-mining alike.
+ * A wallet would re-broadcast them; so does the bench, and the report counts how many.
+ */
+class Rebroadcast {
+  private readonly raws = new Map<string, Hex>();
+  resent = 0;
+  remember(txs: readonly RawTx[]): void {
+    for (const t of txs) this.raws.set(`${t.addr.toLowerCase()}/${t.nonce}`, t.raw);
+  }
+  /** Re-sends, for every sender with queued transactions, the nonces missing below them. */
+  async repair(anvil: Anvil): Promise<void> {
+    const inspect = await anvil.rpc<{ queued: Record<string, Record<string, string>> }>("txpool_inspect");
+    for (const [addr, byNonce] of Object.entries(inspect.queued)) {
+      const first = Math.min(...Object.keys(byNonce).map(Number));
+      const next = Number(BigInt(await anvil.rpc<Hex>("eth_getTransactionCount", [addr, "latest"])));
+      for (let n = next; n < first; n++) {
+        const raw = this.raws.get(`${addr.toLowerCase()}/${n}`);
+        if (raw === undefined) throw new Error(`anvil lost ${addr}'s transaction ${n}, which this bench never sent`);
+        try {
+          await anvil.rpc("eth_sendRawTransaction", [raw]);
+          this.resent++;
+        } catch {
+          // Already known or mined meanwhile: nothing to repair.
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -213,7 +249,7 @@ interface RawTx {
  * order, and under automine the later one was seen to stay "queued" for good after the
  * earlier was mined. One transaction per sender per batch keeps each sender's order.
  */
-async function sendRaw(url: string, queues: RawTx[][], perRequest: number): Promise<Hex[][]> {
+async function sendRaw(url: string, queues: RawTx[][], perRequest: number, rebroadcast: Rebroadcast): Promise<Hex[][]> {
   return Promise.all(
     queues.map(async (txs) => {
       const hashes: Hex[] = [];
@@ -222,6 +258,7 @@ async function sendRaw(url: string, queues: RawTx[][], perRequest: number): Prom
         const senders = new Set<number>();
         let j = i;
         while (j < txs.length && j - i < perRequest && !senders.has(txs[j]!.from)) senders.add(txs[j++]!.from);
+        rebroadcast.remember(txs.slice(i, j));
         for (const h of await rpcBatch(url, "eth_sendRawTransaction", txs.slice(i, j).map((t) => [t.raw]))) hashes.push(h as Hex);
         i = j;
       }
@@ -237,8 +274,8 @@ async function sendRaw(url: string, queues: RawTx[][], perRequest: number): Prom
  * moved for 100 ms, one block is mined by hand. NOTE: calling evm_mine while automine is
  * still mining was seen to lose transactions from the pool (anvil 1.7), hence the wait.
  */
-async function waitMined(anvil: Anvil, mine: boolean, deadline: number): Promise<void> {
-  let last = -1;
+async function waitMined(anvil: Anvil, mine: boolean, deadline: number, rebroadcast: Rebroadcast): Promise<void> {
+  let last = Infinity;
   let since = performance.now();
   for (;;) {
     const st = await anvil.rpc<{ pending: Hex; queued: Hex }>("txpool_status");
@@ -251,11 +288,18 @@ async function waitMined(anvil: Anvil, mine: boolean, deadline: number): Promise
       const sample = `${who ?? ""} at nonce ${nonce}: ${JSON.stringify(inspect).slice(0, 300)}`;
       throw new Error(`anvil: ${left} transactions still in the pool at the deadline: ${sample}`);
     }
-    if (left !== last) {
+    if (left < last) {
       last = left;
       since = performance.now();
     }
-    if (mine || performance.now() - since > 100) {
+    // Stalled: the pool has not shrunk for 100 ms (with or without blocks being mined).
+    const stalled = performance.now() - since > 100;
+    if (stalled && Number(BigInt(st.queued)) > 0) {
+      await rebroadcast.repair(anvil);
+      since = performance.now();
+    }
+    if (mine) await anvil.mine();
+    else if (stalled) {
       await anvil.mine();
       since = performance.now();
     } else await new Promise((r) => setTimeout(r, 5));
@@ -272,7 +316,7 @@ interface ChainSetup {
 /** Gas limits per call (upper bounds; receipts give what was used). */
 const GAS = { place: 250_000n, cancel: 120_000n, fill: 400_000n, approve: 100_000n, deposit: 150_000n, mint: 100_000n };
 
-async function chainSetup(pop: Population, log: (s: string) => void, connections: number, perRequest: number): Promise<ChainSetup> {
+async function chainSetup(pop: Population, log: (s: string) => void, connections: number, perRequest: number, rebroadcast: Rebroadcast): Promise<ChainSetup> {
   // anvil's defaults: chain id 31337, block gas limit 30M (an L1-sized block), Prague rules.
   const anvil = await startAnvil({});
   try {
@@ -301,23 +345,23 @@ async function chainSetup(pop: Population, log: (s: string) => void, connections
     const owner: RawTx[] = [];
     for (const [m, s] of MARKETS.entries()) {
       const base = m < 2 ? 50_000 : 100_000; // the workload's first tier: 5% majors, 10% alts; maintenance half
-      owner.push({ from: -1, raw: signTx(dkey, { chainId: anvil.chainId, nonce: dn++, to: margin, data: encodeFunctionData({ abi: miniAbi(), functionName: "setMarket", args: [BigInt(m), s.price, base, base / 2] }), gas: GAS.mint }) });
+      owner.push({ from: -1, addr: deployer.address, nonce: dn, raw: signTx(dkey, { chainId: anvil.chainId, nonce: dn++, to: margin, data: encodeFunctionData({ abi: miniAbi(), functionName: "setMarket", args: [BigInt(m), s.price, base, base / 2] }), gas: GAS.mint }) });
     }
     await rpcBatch(anvil.url, "anvil_setBalance", Array.from({ length: pop.accounts }, (_, i) => [pop.owner(i), "0x3635c9adc5dea00000"])); // 1,000 ETH
     const per: RawTx[][] = Array.from({ length: connections }, () => []);
     for (let i = 0; i < pop.accounts; i++) {
       const amount = i < MARKET_MAKERS ? 50_000_000n * USD : 1_000_000n * USD;
-      owner.push({ from: -1, raw: signTx(dkey, { chainId: anvil.chainId, nonce: dn++, to: token, data: encodeFunctionData({ abi: erc20Abi(), functionName: "mint", args: [pop.owner(i), amount] }), gas: GAS.mint }) });
+      owner.push({ from: -1, addr: deployer.address, nonce: dn, raw: signTx(dkey, { chainId: anvil.chainId, nonce: dn++, to: token, data: encodeFunctionData({ abi: erc20Abi(), functionName: "mint", args: [pop.owner(i), amount] }), gas: GAS.mint }) });
       per[i % connections]!.push(
-        { from: i, raw: signTx(keys[i]!, { chainId: anvil.chainId, nonce: nonces[i]!++, to: token, data: encodeFunctionData({ abi: erc20Abi(), functionName: "approve", args: [margin, amount] }), gas: GAS.approve }) },
-        { from: i, raw: signTx(keys[i]!, { chainId: anvil.chainId, nonce: nonces[i]!++, to: margin, data: encodeFunctionData({ abi: miniAbi(), functionName: "deposit", args: [amount] }), gas: GAS.deposit }) },
+        { from: i, addr: pop.owner(i), nonce: nonces[i]!, raw: signTx(keys[i]!, { chainId: anvil.chainId, nonce: nonces[i]!++, to: token, data: encodeFunctionData({ abi: erc20Abi(), functionName: "approve", args: [margin, amount] }), gas: GAS.approve }) },
+        { from: i, addr: pop.owner(i), nonce: nonces[i]!, raw: signTx(keys[i]!, { chainId: anvil.chainId, nonce: nonces[i]!++, to: margin, data: encodeFunctionData({ abi: miniAbi(), functionName: "deposit", args: [amount] }), gas: GAS.deposit }) },
       );
     }
     const deadline = performance.now() + 120_000;
-    const h1 = (await sendRaw(anvil.url, [owner], perRequest)).flat();
-    await waitMined(anvil, false, deadline);
-    const h2 = (await sendRaw(anvil.url, per, perRequest)).flat();
-    await waitMined(anvil, false, deadline);
+    const h1 = (await sendRaw(anvil.url, [owner], perRequest, rebroadcast)).flat();
+    await waitMined(anvil, false, deadline, rebroadcast);
+    const h2 = (await sendRaw(anvil.url, per, perRequest, rebroadcast)).flat();
+    await waitMined(anvil, false, deadline, rebroadcast);
     const bad = (await receipts(anvil.url, [...h1, ...h2])).filter((r) => r.status !== "0x1").length;
     if (bad > 0) throw new Error(`chain setup: ${bad} transactions reverted`);
     log(`  anvil ${anvil.url}: MiniMargin at ${margin}, ${pop.accounts} accounts funded`);
@@ -376,7 +420,8 @@ export async function runChain(
   flow: FlowMsg[][],
   o: { mode: "automine" | "no-mining"; connections: number; perRequest: number; seconds: number; log: (s: string) => void },
 ): Promise<ChainRun> {
-  const setup = await chainSetup(pop, o.log, o.connections, o.perRequest);
+  const rebroadcast = new Rebroadcast();
+  const setup = await chainSetup(pop, o.log, o.connections, o.perRequest, rebroadcast);
   const { anvil, margin, keys, nonces } = setup;
   try {
     const abi = miniAbi();
@@ -399,7 +444,7 @@ export async function runChain(
           data = encodeFunctionData({ abi, functionName: "fill", args: [clientKey(pop.owner(m.makerAccount), m.makerClientId), m.size] });
           gas = GAS.fill;
         }
-        per[a % o.connections]!.push({ from: a, raw: signTx(keys[a]!, { chainId, nonce: nonces[a]!++, to: margin, data, gas }) });
+        per[a % o.connections]!.push({ from: a, addr: pop.owner(a), nonce: nonces[a]!, raw: signTx(keys[a]!, { chainId, nonce: nonces[a]!++, to: margin, data, gas }) });
         fillIdx[a % o.connections]!.push(m.kind === "take");
       }
       return { per, fillIdx };
@@ -415,7 +460,7 @@ export async function runChain(
       if (performance.now() > deadline) break;
       if (c === WARMUP_CHUNKS) startBlock = BigInt(await anvil.rpc<Hex>("eth_blockNumber"));
       const t0 = performance.now();
-      const sent = await sendRaw(anvil.url, chunk.per, o.perRequest);
+      const sent = await sendRaw(anvil.url, chunk.per, o.perRequest, rebroadcast);
       sent.forEach((hs, conn) =>
         hs.forEach((h, i) => {
           if (chunk.fillIdx[conn]![i]) isFill.add(h);
@@ -423,7 +468,7 @@ export async function runChain(
       );
       for (const hs of sent) hashes.push(...hs);
       // The chunk counts once it is mined (the barrier the next chunk's takes rely on).
-      await waitMined(anvil, o.mode === "no-mining", deadline + 60_000);
+      await waitMined(anvil, o.mode === "no-mining", deadline + 60_000, rebroadcast);
       if (c >= WARMUP_CHUNKS) {
         seconds += (performance.now() - t0) / 1000;
         messages += flow[c]!.length;
@@ -444,7 +489,8 @@ export async function runChain(
       if (i >= warmupTxs) accepted++;
       if (isFill.has(hashes[i]!)) fillGas.push(gas);
     });
-    return { mode: o.mode, messages, accepted, refused: messages - accepted, seconds, perSec: accepted / seconds, blocks: Number(endBlock - startBlock), fillGas, fills: fillGas.length, totalGas };
+    if (rebroadcast.resent > 0) o.log(`  anvil (${o.mode}) lost ${rebroadcast.resent} transactions from its pool; re-sent`);
+    return { mode: o.mode, messages, accepted, refused: messages - accepted, seconds, perSec: accepted / seconds, blocks: Number(endBlock - startBlock), fillGas, fills: fillGas.length, totalGas, resent: rebroadcast.resent };
   } finally {
     await anvil.stop();
   }
