@@ -24,10 +24,12 @@ import { bytesToHex } from "../../sequencer/state/bytes.js";
 import { CANCEL_BY_CLIENT_ID, FLAG_REDUCE_ONLY, FLAG_SELL, ORDER_SLOTS, ZERO_ADDRESS } from "../../sequencer/state/constants.js";
 import { createGenesisState } from "../../sequencer/state/genesis.js";
 import type { Hex, Op, SequencedOp, SignedOp } from "../../sequencer/state/ops.js";
+import { decodeOp, encodeOp } from "../../sequencer/state/codec.js";
 import { recoverOp, type SigningDomain, signDigest, signingDigest } from "../../sequencer/state/signing.js";
 import { crossHealth } from "../../sequencer/state/margin.js";
 import type { CrossmarginState } from "../../sequencer/state/state.js";
 import { applyOp } from "../../sequencer/state/stf.js";
+import { PARAM_KEYS } from "../../sequencer/state/ops/paramUpdate.js";
 import { ORACLE, testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
 import { RandomOps, Rng } from "../../sequencer/state/test/random.js";
 
@@ -57,6 +59,7 @@ export const ONESTEP_TYPES = [
   "SetMarginMode",
   "AdjustIsolatedMargin",
   "SetPortfolioMargin",
+  "ForcedClose",
 ] as const;
 export type OneStepType = (typeof ONESTEP_TYPES)[number];
 export const VECTORS_PER_TYPE = 40;
@@ -102,6 +105,11 @@ function randomState(rng: Rng): { state: CrossmarginState; now: bigint; nonce: b
     const cash = rng.chance(0.5) ? 1_000_000n * USD : 20_000n * USD;
     apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 0, amount: cash });
     if (rng.chance(0.5)) apply({ type: "Deposit", queueIndex: state.l1.nextIndex, account: a, owner: OWNERS[a]!, asset: 1, amount: 10n ** 19n });
+  }
+  if (rng.chance(0.8)) {
+    // The last account is the protocol's backstop (ForcedClose's counterparty); set on L1.
+    const value = bytesToHex(new Uint8Array(32).map((_, i) => (i === 0 ? ACCOUNTS - 1 : 0))) as Hex;
+    apply({ type: "ParamUpdate", queueIndex: state.l1.nextIndex, key: PARAM_KEYS.BACKSTOP_ACCOUNT, target: 0, value });
   }
   const history = new RandomOps(rng, ACCOUNTS);
   const steps = rng.int(120);
@@ -220,7 +228,10 @@ function pickAccount(rng: Rng, state: CrossmarginState): number {
 }
 
 function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigint, fresh: bigint): Op {
-  const account = rng.chance(0.5) && (type === "Withdraw" || type === "Transfer" || type === "ForcedWithdraw") ? tradingAccount(rng, state) : pickAccount(rng, state);
+  const account =
+    rng.chance(type === "ForcedClose" ? 0.85 : 0.5) && (type === "Withdraw" || type === "Transfer" || type === "ForcedWithdraw" || type === "ForcedClose")
+      ? tradingAccount(rng, state)
+      : pickAccount(rng, state);
   const nonce = pickNonce(rng, state, account, now, fresh);
   switch (type) {
     case "Deposit": {
@@ -287,6 +298,13 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
       const enabled = rng.chance(0.05) ? 2 : rng.int(2);
       const op = { type, account, nonce, enabled, signature: "0x" as Hex };
       return sign(rng, op, signerKey(rng, state, account, false));
+    }
+    case "ForcedClose": {
+      const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
+      const acct = state.accounts[account];
+      const open = acct?.openMarkets ?? [];
+      const market = open.length > 0 && rng.chance(0.8) ? rng.pick(open) : rng.int(state.markets.length + 1);
+      return { type, queueIndex, account, market };
     }
     case "ForcedWithdraw": {
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
@@ -455,7 +473,9 @@ export function buildVectors(type: OneStepType, count = VECTORS_PER_TYPE, seed =
       const due = m.lastFundingTime + state.params.fundingIntervalMs + BigInt(rng.int(3) - 1);
       if (due >= state.clock) timestamp = due;
     }
-    const op = drawOp(rng, type, state, timestamp, nonce + 1n + rng.big(10n));
+    // The vector is its bytes: round-trip the drawn operation so that the TypeScript side runs
+    // (and recovers signers from) exactly what L1 decodes.
+    const op = decodeOp(encodeOp(drawOp(rng, type, state, timestamp, nonce + 1n + rng.big(10n))));
     const sop: SequencedOp = { timestamp, op };
     const c: OneStepCase = applyWithWitness(state, sop, recoverOp(op, ONESTEP_DOMAIN));
     out.push({

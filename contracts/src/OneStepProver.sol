@@ -128,12 +128,6 @@ contract OneStepProver is OneStepBase, IOneStepProver {
 
     // ================================================================ L1 inputs
 
-    /// @dev stf.ts: the queue's hash chain extends over the input's union bytes, the cursor moves on.
-    function _consumeL1Input(Witness.Proof memory w, bytes calldata unionBytes) internal pure {
-        w.set(S.L1_CHAIN_HASH, keccak256(abi.encodePacked(w.get(S.L1_CHAIN_HASH), unionBytes)));
-        w.setU64(S.L1_NEXT_INDEX, w.getU64(S.L1_NEXT_INDEX) + 1);
-    }
-
     /// @dev ops/deposit.ts, and stf.ts's refund of a refused deposit.
     ///      Body: queueIndex u64 ‖ account u32 ‖ owner (20) ‖ asset u8 ‖ amount u128.
     function _deposit(Witness.Proof memory w, bytes calldata body) internal view {

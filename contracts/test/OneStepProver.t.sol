@@ -52,7 +52,13 @@ contract OneStepProverTest is Test {
         for (uint256 i; i < n; ++i) {
             Vector memory v = _vector(json, i);
             uint256 before = gasleft();
-            bytes32 post = prover.execute(v.preRoot, v.opBytes, v.witness);
+            bytes32 post;
+            try prover.execute(v.preRoot, v.opBytes, v.witness) returns (bytes32 p) {
+                post = p;
+            } catch (bytes memory err) {
+                console.logBytes(err);
+                fail(string.concat(v.name, ": reverted (revert data logged)"));
+            }
             uint256 used = before - gasleft();
             assertEq(post, v.postRoot, v.name);
             if (v.accepted) {
@@ -102,6 +108,10 @@ contract OneStepProverTest is Test {
 
     function test_setPortfolioMargin() public {
         _replay("SetPortfolioMargin");
+    }
+
+    function test_forcedClose() public {
+        _replay("ForcedClose");
     }
 
     function test_forcedWithdraw() public {

@@ -42,6 +42,12 @@ abstract contract OneStepBase {
         return (uint8(opBytes[12]), uint64(_le(opBytes, 0, 8)));
     }
 
+    /// @dev stf.ts: the queue's hash chain extends over the input's union bytes, the cursor moves on.
+    function _consumeL1Input(Witness.Proof memory w, bytes calldata unionBytes) internal pure {
+        w.set(S.L1_CHAIN_HASH, keccak256(abi.encodePacked(w.get(S.L1_CHAIN_HASH), unionBytes)));
+        w.setU64(S.L1_NEXT_INDEX, w.getU64(S.L1_NEXT_INDEX) + 1);
+    }
+
     function _setBalance(Witness.Proof memory w, uint256 account, uint256 asset, int256 value) internal pure {
         uint256 g = S.balanceChunk(account, asset);
         w.set(g, Witness.withPacked(w.get(g), asset & 1, 128, uint256(uint128(int128(value)))));

@@ -24,6 +24,8 @@ library OneStepLayout {
     uint256 internal constant MAX_ORACLE_SIGNERS = 8;
     uint256 internal constant PARAMS_FUNDING_INTERVAL = 266;
     uint256 internal constant PARAMS_MAX_FUNDING_RATE = 267;
+    /// @dev `params.backstopAccount` (field 15, uint32).
+    uint256 internal constant PARAMS_BACKSTOP_ACCOUNT = 271;
     uint256 internal constant PARAMS_PORTFOLIO_FLOOR = 268;
     uint256 internal constant PARAMS_PORTFOLIO_MAINTENANCE = 269;
     uint256 internal constant PARAMS_GROUP_SHOCKS = 270;

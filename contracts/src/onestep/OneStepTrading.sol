@@ -20,6 +20,9 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
     uint8 internal constant OP_SET_MARGIN_MODE = 11;
     uint8 internal constant OP_ADJUST_ISOLATED_MARGIN = 12;
     uint8 internal constant OP_SET_PORTFOLIO_MARGIN = 16;
+    uint8 internal constant OP_FORCED_CLOSE = 18;
+    /// @dev constants.ts NO_ACCOUNT.
+    uint256 internal constant NO_ACCOUNT = 0xffffffff;
 
     uint256 internal constant FLAG_SELL = 1;
     uint256 internal constant TIF_MASK = 6;
@@ -67,6 +70,15 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
         bytes calldata body = opBytes[13:];
         Witness.Proof memory w = Witness.verified(witness, preRoot);
         if (ts < w.getU64(S.CLOCK)) return preRoot; // TIMESTAMP_REGRESSION
+        if (selector == OP_FORCED_CLOSE) {
+            if (body.length != 14) revert OpMalformed(selector, opBytes.length);
+            // An L1 input: only the next queue item; consumed even when its effect is refused.
+            if (_le(body, 0, 8) != w.getU64(S.L1_NEXT_INDEX)) return preRoot;
+            _forcedClose(w, ts, body);
+            _consumeL1Input(w, opBytes[12:]);
+            w.setU64(S.CLOCK, ts);
+            return w.root();
+        }
         bool accepted;
         if (selector == OP_PLACE_ORDER) accepted = _placeOrder(w, ts, body);
         else if (selector == OP_FILL) accepted = _fill(w, ts, body);
@@ -81,7 +93,49 @@ contract OneStepTrading is OneStepBase, IOneStepProver {
     /// @notice The operation types this contract executes (types.ts OP_TYPES selectors).
     function isSupported(uint8 selector) public pure returns (bool) {
         return selector == OP_PLACE_ORDER || selector == OP_FILL || selector == OP_SET_MARGIN_MODE
-            || selector == OP_ADJUST_ISOLATED_MARGIN || selector == OP_SET_PORTFOLIO_MARGIN;
+            || selector == OP_ADJUST_ISOLATED_MARGIN || selector == OP_SET_PORTFOLIO_MARGIN || selector == OP_FORCED_CLOSE;
+    }
+
+    // ================================================================ ForcedClose (ops/forced.ts)
+
+    /// @dev `processForcedClose`: the whole position at the oracle price against the backstop
+    ///      account. Body: queueIndex u64 ‖ account u32 ‖ market u16. Writes nothing when refused.
+    function _forcedClose(Witness.Proof memory w, uint64 ts, bytes calldata body) internal view {
+        (bool ok, uint256 backstop, int256 size) = _forcedClosePrechecks(w, ts, body);
+        if (!ok) return;
+        uint256 market = _le(body, 12, 2);
+        int256 price = int256(uint256(w.getU64(S.marketField(market, S.MARKET_ORACLE_PRICE))));
+        Plan memory closing;
+        Plan memory taking;
+        (ok, closing) = _planTrade(w, _le(body, 8, 4), market, -size, price, ts);
+        if (!ok) return;
+        (ok, taking) = _planTrade(w, backstop, market, size, price, ts);
+        if (!ok) return; // NO_BACKSTOP (or the backstop's own refusal)
+        uint256 openInterest;
+        (ok, openInterest) = _openInterestAfter(w, market, closing, taking);
+        if (!ok) return; // OVERFLOW
+        _commitTrade(w, closing);
+        _commitTrade(w, taking);
+        w.setU64(S.marketField(market, S.MARKET_OPEN_INTEREST), uint64(openInterest));
+    }
+
+    /// @dev Account and market exist, a position is open, the price is fresh, a backstop exists.
+    function _forcedClosePrechecks(Witness.Proof memory w, uint64 ts, bytes calldata body)
+        internal
+        view
+        returns (bool, uint256 backstop, int256 size)
+    {
+        uint256 account = _le(body, 8, 4);
+        uint256 market = _le(body, 12, 2);
+        uint256 accounts = w.getU64(S.ACCOUNTS_LENGTH);
+        if (account >= accounts) return (false, 0, 0); // ACCOUNT_UNKNOWN
+        if (market >= w.getU64(S.MARKETS_LENGTH)) return (false, 0, 0); // MARKET_UNKNOWN
+        size = Margin.position(w, account, market, Witness.zeroHash(S.POSITION_DEPTH)).size;
+        if (size == 0) return (false, 0, 0); // NO_POSITION
+        if (Margin.isMarketStale(w, market, ts)) return (false, 0, 0); // ORACLE_STALE
+        backstop = w.getU64(S.PARAMS_BACKSTOP_ACCOUNT);
+        if (backstop == NO_ACCOUNT || backstop == account || backstop >= accounts) return (false, 0, 0); // NO_BACKSTOP
+        return (true, backstop, size);
     }
 
     // ================================================================ margin modes (ops/marginMode.ts, ops/portfolioMargin.ts)
