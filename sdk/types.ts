@@ -37,12 +37,16 @@ export interface Asset {
   weightPpm: bigint;
   oraclePrice: bigint;
   oracleTimestamp: bigint;
+  /** The insurance fund's balance in this asset (atoms); absent from older servers. */
+  insuranceFund?: bigint;
 }
 export interface Info {
   chainId: bigint;
   /** The Rollup contract: the EIP-712 domain's verifyingContract. */
   verifyingContract: Hex;
   nonceWindowMs: bigint;
+  /** Oracle prices older than this (ms, against `clock`) are stale; absent from older servers. */
+  maxOracleAgeMs?: bigint;
   /** Last durable op-log seq. */
   seq: bigint;
   root: Hex;
@@ -342,6 +346,7 @@ export function parseAsset(v: unknown, p = ""): Asset {
     weightPpm: big(o, "weightPpm", p),
     oraclePrice: big(o, "oraclePrice", p),
     oracleTimestamp: big(o, "oracleTimestamp", p),
+    ...(o.insuranceFund === undefined ? {} : { insuranceFund: big(o, "insuranceFund", p) }),
   };
 }
 export function parseMarkets(v: unknown): Market[] {
@@ -362,6 +367,8 @@ export function parseInfo(v: unknown): Info {
   };
   const l1 = optional(o, "l1NextIndex", big, "");
   if (l1 !== undefined) info.l1NextIndex = l1;
+  const maxAge = optional(o, "maxOracleAgeMs", big, "");
+  if (maxAge !== undefined) info.maxOracleAgeMs = maxAge;
   const dev = optional(o, "devDeposits", bool, "");
   if (dev !== undefined) info.devDeposits = dev;
   if (o.l1 === null) info.l1 = null;

@@ -233,6 +233,9 @@ it("shows batches live, their L1 standing and the verifier's verdicts, a dispute
   }
   expect(BigInt(markets[BTC].openInterest)).toBeGreaterThan(0n);
   expect(BigInt(info.assets[0].insuranceFund)).toBeGreaterThan(0n); // the liquidation's penalty
+  const sdkInfo = await alice.client.info();
+  expect(sdkInfo.maxOracleAgeMs).toBe(BigInt(info.maxOracleAgeMs));
+  expect(sdkInfo.assets.map((x) => x.insuranceFund)).toEqual(info.assets.map((x: any) => BigInt(x.insuranceFund)));
   await shows(page, `#insurance tr[data-asset="0"] [data-field=insuranceFund]`, async () => units((await api("/v1/info")).assets[0].insuranceFund, 6), "the insurance fund");
   const liqEvent = liq.events.find((e) => e.kind === "Liquidation") as { account: number; size: bigint; price: bigint; penalty: bigint };
   const liqRow = page.locator(`#waterfall tr[data-seq="${liq.seq}"][data-kind="Liquidation"]`);
