@@ -208,6 +208,13 @@ describe("crossmargin governance on the devnet", () => {
     // Executed once: the same salt is no longer pending.
     const again = await run(["governance", "execute", "maxBatchSize", "9000", ...l1, "--key", owner, "--salt", salt]);
     expect(again.err).toContain(`maxBatchSize = 9000 with salt ${salt} is not pending`);
+    // A contract that is not Governance (the Vault) is named as the thing to check.
+    const wrong = await run(["governance", "propose", "batchInterval", "5", "--rpc", stack.anvil.url, "--governance", stack.d.vault, "--key", owner, "--json"]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.json().error).toMatchObject({ code: "L1_FAILED", field: "--governance" });
+    expect(wrong.err).toContain("check --governance and --rollup");
+    const nothing = await run(["governance", "propose", "batchInterval", "5", "--rpc", stack.anvil.url, "--governance", `0x${"42".repeat(20)}`, "--key", owner, "--json"]);
+    expect(nothing.json().error).toMatchObject({ code: "NO_CONTRACT", field: "--governance" });
     // The L1 found through the sequencer's API (--url) when --rpc/--governance are not given.
     const viaUrl = await run(["governance", "execute", "maxBatchSize", "8000", "--url", stack.seq.url, "--key", owner, "--json"]);
     expect(JSON.parse(viaUrl.out).error.code).toBe("NOT_SCHEDULED");

@@ -259,7 +259,14 @@ export async function governanceMain(argv: string[], io: CliIO): Promise<void> {
   const r = await resolveL1(values, key);
   const from = privateKeyToAccount(key).address;
   const call = setterCall(spec, value);
-  const b = await currentAndBounds(r, spec);
+  let b: Awaited<ReturnType<typeof currentAndBounds>>;
+  try {
+    b = await currentAndBounds(r, spec);
+  } catch (e) {
+    // A contract that does not answer Governance's and the Rollup's getters is not this deployment.
+    if (!(e instanceof BaseError)) throw e;
+    throw new CliError("L1_FAILED", `cannot read ${param} and its bounds from Governance ${r.governance} / Rollup ${r.rollup} on ${r.rpc} (${e.shortMessage}); check --governance and --rollup`, "--governance");
+  }
   if (action === "propose") return propose(io, values.json === true, r, { param, spec, value, call, from, ...b });
   return execute(io, values.json === true, r, { param, spec, value, call, from, current: b.current, salt, fromBlock, wait: values.wait === true, pollMs });
 }

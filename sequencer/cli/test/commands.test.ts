@@ -166,6 +166,13 @@ describe("governance command line", () => {
     expect(action.err).toContain('unknown action "vote": use propose or execute');
   });
 
+  it("says when the L1 RPC does not answer", async () => {
+    const r = await run(["governance", "propose", "batchInterval", "3", "--rpc", "http://127.0.0.1:9", "--governance", `0x${"42".repeat(20)}`, "--key", `0x${"11".repeat(32)}`, "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.json().error).toMatchObject({ code: "L1_UNREACHABLE", field: "--rpc" });
+    expect(r.err).toContain("cannot reach the L1 RPC at http://127.0.0.1:9");
+  });
+
   it("finds no L1 behind a sequencer without it", async () => {
     const r = await run(["governance", "propose", "batchInterval", "3", "--url", seq.url, "--key", `0x${"11".repeat(32)}`, "--json"]);
     expect(r.code).toBe(1);
