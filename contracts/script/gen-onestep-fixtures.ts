@@ -281,9 +281,16 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
     }
     case "AdjustIsolatedMargin": {
       // Mostly an account's open isolated position; the delta around what the margin allows.
-      const open = state.accounts.flatMap((a, i) =>
-        a.positions.flatMap((p, m) => (p !== null && p.size !== 0n && p.marginMode === 0 ? [{ i, m, p }] : [])),
-      );
+      const isolated = () =>
+        state.accounts.flatMap((a, i) =>
+          a.positions.flatMap((p, m) => (p !== null && p.size !== 0n && p.marginMode === 0 ? [{ i, m, p }] : [])),
+        );
+      let open = isolated();
+      if (open.length === 0 || rng.chance(0.5)) {
+        // Open an isolated position or two in the pre-state: a resting order and a fill against it.
+        tradeInPreState(rng, state, now, fresh);
+        open = isolated();
+      }
       const pick = open.length > 0 && rng.chance(0.85) ? rng.pick(open) : null;
       const acct = pick?.i ?? account;
       const market = pick?.m ?? rng.int(state.markets.length + 1);
@@ -301,10 +308,13 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
     }
     case "ForcedClose": {
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
-      const acct = state.accounts[account];
-      const open = acct?.openMarkets ?? [];
-      const market = open.length > 0 && rng.chance(0.8) ? rng.pick(open) : rng.int(state.markets.length + 1);
-      return { type, queueIndex, account, market };
+      const withPositions = () =>
+        state.accounts.flatMap((a, i) => a.openMarkets.flatMap((m) => (a.positions[m]!.size !== 0n ? [{ i, m }] : [])));
+      if (withPositions().length === 0 || rng.chance(0.5)) tradeInPreState(rng, state, now, fresh);
+      const open = withPositions();
+      if (open.length === 0 || rng.chance(0.1)) return { type, queueIndex, account, market: rng.int(state.markets.length + 1) };
+      const pick = rng.pick(open);
+      return { type, queueIndex, account: pick.i, market: pick.m };
     }
     case "ForcedWithdraw": {
       const queueIndex = state.l1.nextIndex + (rng.chance(0.08) ? 1n + rng.big(3n) : 0n);
@@ -359,6 +369,35 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
       return sign(rng, op, signerKey(rng, state, account, true));
     }
   }
+}
+
+/** Two accounts trade one lot-multiple in a market at the oracle price, in the pre-state. */
+function tradeInPreState(rng: Rng, state: CrossmarginState, now: bigint, nonce: bigint): void {
+  const market = rng.int(state.markets.length);
+  const m = state.markets[market]!;
+  const maker = rng.int(ACCOUNTS);
+  const taker = (maker + 1 + rng.int(ACCOUNTS - 1)) % ACCOUNTS;
+  const size = m.lotSize * (1n + rng.big(20n));
+  const price = m.oraclePrice - (m.oraclePrice % m.tickSize);
+  const place = (account: number, sell: boolean, n: bigint) =>
+    applyOp(
+      state,
+      { type: "PlaceOrder", account, nonce: n, market, flags: sell ? FLAG_SELL : 0, price, size, expiry: 0n, clientOrderId: 0n, signature: "0x" },
+      { timestamp: now, signer: OWNERS[account]! },
+    );
+  const sell = rng.chance(0.5);
+  const made = place(maker, sell, nonce + 20n);
+  const took = place(taker, !sell, nonce + 21n);
+  const slot = (r: ReturnType<typeof applyOp>) => {
+    const e = r.events.find((x) => x.kind === "OrderPlaced");
+    return e?.kind === "OrderPlaced" ? e.slot : -1;
+  };
+  if (!made.ok || !took.ok) return;
+  applyOp(
+    state,
+    { type: "Fill", makerAccount: maker, makerSlot: slot(made), takerAccount: taker, takerSlot: slot(took), price, size },
+    { timestamp: now, signer: null },
+  );
 }
 
 /**
