@@ -7,7 +7,9 @@
  * governed interval starts at 1 s (deploy defaults); `crossmargin governance propose
  * batchInterval 3` and `… execute …` run as processes (bin/crossmargin), with anvil's clock
  * moved over the 2-day timelock between them. The seal times come from the sequencer's
- * "sealed" log lines (sealedAt, wall clock), and the gaps before and after are compared.
+ * "sealed" log lines (sealedAt, wall clock), and the gaps before and after are compared; the
+ * Rollup's stored timestamps of the same batches (whole seconds) show the same on L1 (their
+ * median: one batch posted across the time travel is a 2-day outlier).
  *
  * The same stack then serves the other L1 commands in-process (their output in text and
  * --json): governance's refusals (bounds, step, owner, not scheduled), `batch show` of a
@@ -153,6 +155,30 @@ describe("crossmargin governance on the devnet", () => {
     expect(median(before)).toBeLessThan(1600);
     expect(median(after)).toBeLessThan(3600);
     expect((await stack.seq.core.log.lastBatch())!.index).toBeGreaterThan(10);
+
+    // The same on L1: the Rollup's stored timestamps of the posted batches (whole seconds).
+    const s = seals();
+    const last = s[s.length - 1]!.batch;
+    const rows = await until(
+      stack.lines,
+      async () => {
+        const v = (await (await fetch(`${stack.seq.url}/v1/l1/batches?from=0&limit=100`)).json()) as { batches: { batch: number; onL1: { timestamp: string } | null }[] };
+        const through = v.batches.find((b) => b.batch === last);
+        return through?.onL1 ? v.batches : null;
+      },
+      30_000,
+      `batch ${last} stored on L1`,
+    );
+    const l1Time = new Map(rows.filter((r) => r.onL1).map((r) => [r.batch, Number(r.onL1!.timestamp)]));
+    const l1Gaps = (intervalMs: number) =>
+      s.slice(1).flatMap((x, i) => (x.intervalMs === intervalMs && s[i]!.intervalMs === intervalMs && l1Time.has(x.batch) && l1Time.has(s[i]!.batch) ? [l1Time.get(x.batch)! - l1Time.get(s[i]!.batch)!] : []));
+    const l1Before = l1Gaps(1000);
+    const l1After = l1Gaps(3000);
+    console.log(`L1 timestamp gaps (s) at 1 s: ${l1Before.join(", ")}; at 3 s: ${l1After.join(", ")}`);
+    expect(l1After.length).toBeGreaterThanOrEqual(3);
+    expect(median(l1Before)).toBeLessThanOrEqual(1);
+    expect(median(l1After)).toBeGreaterThanOrEqual(2);
+    expect(median(l1After)).toBeLessThanOrEqual(4);
   }, 300_000);
 
   it("refuses out-of-bounds values, too large steps, a key that is not the owner, and an unscheduled execute", async () => {
