@@ -64,43 +64,9 @@ library Witness {
         bytes4 shaFailed = SSZ.Sha256Failed.selector;
         /// @solidity memory-safe-assembly
         assembly {
-            // The next node in descending gindex order: from the input, or from the queue of
-            // computed parents (itself descending). A gindex in both is malformed.
-            function nextNode(gi, vi, gend, qh, qt, sel) -> k, v, ngi, nvi, nqh {
-                ngi := gi
-                nvi := vi
-                nqh := qh
-                let fromInput := lt(gi, gend)
-                if lt(qh, qt) {
-                    if fromInput {
-                        if eq(mload(gi), mload(qh)) {
-                            mstore(0x00, sel)
-                            mstore(0x04, mload(gi))
-                            revert(0x00, 0x24)
-                        }
-                        fromInput := gt(mload(gi), mload(qh))
-                    }
-                }
-                switch fromInput
-                case 1 {
-                    k := mload(gi)
-                    v := mload(vi)
-                    ngi := add(gi, 0x20)
-                    nvi := add(vi, 0x20)
-                }
-                default {
-                    if iszero(lt(qh, qt)) {
-                        mstore(0x00, sel)
-                        mstore(0x04, 0)
-                        revert(0x00, 0x24)
-                    }
-                    k := mload(qh)
-                    v := mload(add(qh, 0x20))
-                    nqh := add(qh, 0x40)
-                }
-            }
             let n := mload(gs)
-            // Queue of (gindex, node) pairs: a multiproof of n nodes has n - 1 inner nodes.
+            // Queue of computed parents, (gindex, node) pairs, itself descending: a multiproof
+            // of n nodes has n - 1 inner nodes.
             let q := mload(0x40)
             mstore(0x40, add(q, shl(6, n)))
             let gi := add(gs, 0x20)
@@ -108,32 +74,63 @@ library Witness {
             let gend := add(gi, shl(5, n))
             let qh := q
             let qt := q
+            let bad := 0
             for {} 1 {} {
-                let k, v
-                k, v, gi, vi, qh := nextNode(gi, vi, gend, qh, qt, malformed)
-                if eq(k, 1) {
-                    if or(lt(gi, gend), lt(qh, qt)) {
-                        mstore(0x00, malformed)
-                        mstore(0x04, 1)
-                        revert(0x00, 0x24)
+                // Pop the larger gindex of the input's head and the queue's head (a gindex in
+                // both is malformed: given and computable).
+                let k := 0
+                let v := 0
+                let gk := 0
+                if lt(gi, gend) { gk := mload(gi) }
+                let qk := 0
+                if lt(qh, qt) { qk := mload(qh) }
+                switch gt(gk, qk)
+                case 1 {
+                    k := gk
+                    v := mload(vi)
+                    gi := add(gi, 0x20)
+                    vi := add(vi, 0x20)
+                }
+                default {
+                    if or(iszero(qk), eq(gk, qk)) {
+                        bad := or(gk, 1)
+                        break
                     }
+                    k := qk
+                    v := mload(add(qh, 0x20))
+                    qh := add(qh, 0x40)
+                }
+                if eq(k, 1) {
+                    if or(lt(gi, gend), lt(qh, qt)) { bad := 1 }
                     r := v
                     break
                 }
-                // The larger of two siblings is the right child: it comes first.
+                // The larger of two siblings is the right child: it comes first; the left one next.
                 if iszero(and(k, 1)) {
-                    mstore(0x00, malformed)
-                    mstore(0x04, k)
-                    revert(0x00, 0x24)
+                    bad := k
+                    break
                 }
-                let k2, v2
-                k2, v2, gi, vi, qh := nextNode(gi, vi, gend, qh, qt, malformed)
-                if iszero(eq(k2, sub(k, 1))) {
-                    mstore(0x00, malformed)
-                    mstore(0x04, k)
-                    revert(0x00, 0x24)
+                let sib := sub(k, 1)
+                let sv := 0
+                switch and(lt(gi, gend), eq(mload(gi), sib))
+                case 1 {
+                    if and(lt(qh, qt), eq(mload(qh), sib)) {
+                        bad := k
+                        break
+                    }
+                    sv := mload(vi)
+                    gi := add(gi, 0x20)
+                    vi := add(vi, 0x20)
                 }
-                mstore(0x00, v2)
+                default {
+                    if iszero(and(lt(qh, qt), eq(mload(qh), sib))) {
+                        bad := k
+                        break
+                    }
+                    sv := mload(add(qh, 0x20))
+                    qh := add(qh, 0x40)
+                }
+                mstore(0x00, sv)
                 mstore(0x20, v)
                 if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) {
                     mstore(0x00, shaFailed)
@@ -142,6 +139,11 @@ library Witness {
                 mstore(qt, shr(1, k))
                 mstore(add(qt, 0x20), mload(0x00))
                 qt := add(qt, 0x40)
+            }
+            if bad {
+                mstore(0x00, malformed)
+                mstore(0x04, bad)
+                revert(0x00, 0x24)
             }
         }
     }
