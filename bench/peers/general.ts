@@ -218,9 +218,15 @@ interface RawTx {
  */
 class Rebroadcast {
   private readonly raws = new Map<string, Hex>();
+  /** Sender → the nonce after the last one sent. */
+  private readonly expected = new Map<string, number>();
   resent = 0;
   remember(txs: readonly RawTx[]): void {
-    for (const t of txs) this.raws.set(`${t.addr.toLowerCase()}/${t.nonce}`, t.raw);
+    for (const t of txs) {
+      const addr = t.addr.toLowerCase();
+      this.raws.set(`${addr}/${t.nonce}`, t.raw);
+      this.expected.set(addr, Math.max(this.expected.get(addr) ?? 0, t.nonce + 1));
+    }
   }
   /** Re-sends, for every sender with queued transactions, the nonces missing below them. */
   async repair(anvil: Anvil): Promise<void> {
@@ -228,15 +234,33 @@ class Rebroadcast {
     for (const [addr, byNonce] of Object.entries(inspect.queued)) {
       const first = Math.min(...Object.keys(byNonce).map(Number));
       const next = Number(BigInt(await anvil.rpc<Hex>("eth_getTransactionCount", [addr, "latest"])));
-      for (let n = next; n < first; n++) {
-        const raw = this.raws.get(`${addr.toLowerCase()}/${n}`);
-        if (raw === undefined) throw new Error(`anvil lost ${addr}'s transaction ${n}, which this bench never sent`);
-        try {
-          await anvil.rpc("eth_sendRawTransaction", [raw]);
-          this.resent++;
-        } catch {
-          // Already known or mined meanwhile: nothing to repair.
-        }
+      await this.resend(anvil, addr, next, first);
+    }
+  }
+  /**
+   * With the pool empty: every sender's mined nonce must be the one after its last sent
+   * transaction; a sender whose LAST transactions were lost leaves nothing queued to notice.
+   * Returns how many were re-sent (0: all mined).
+   */
+  async complete(anvil: Anvil): Promise<number> {
+    const before = this.resent;
+    const addrs = [...this.expected.keys()];
+    const counts = await rpcBatch(anvil.url, "eth_getTransactionCount", addrs.map((a) => [a, "latest"]));
+    for (const [i, addr] of addrs.entries()) {
+      const mined = Number(BigInt(counts[i] as Hex));
+      await this.resend(anvil, addr, mined, this.expected.get(addr)!);
+    }
+    return this.resent - before;
+  }
+  private async resend(anvil: Anvil, addr: string, from: number, to: number): Promise<void> {
+    for (let n = from; n < to; n++) {
+      const raw = this.raws.get(`${addr.toLowerCase()}/${n}`);
+      if (raw === undefined) throw new Error(`anvil lost ${addr}'s transaction ${n}, which this bench never sent`);
+      try {
+        await anvil.rpc("eth_sendRawTransaction", [raw]);
+        this.resent++;
+      } catch {
+        // Already known or mined meanwhile: nothing to repair.
       }
     }
   }
@@ -280,7 +304,7 @@ async function waitMined(anvil: Anvil, mine: boolean, deadline: number, rebroadc
   for (;;) {
     const st = await anvil.rpc<{ pending: Hex; queued: Hex }>("txpool_status");
     const left = Number(BigInt(st.pending)) + Number(BigInt(st.queued));
-    if (left === 0) return;
+    if (left === 0 && (await rebroadcast.complete(anvil)) === 0) return;
     if (performance.now() > deadline) {
       const inspect = await anvil.rpc<{ pending: Record<string, Record<string, string>>; queued: Record<string, Record<string, string>> }>("txpool_inspect");
       const who = Object.keys(inspect.queued)[0];
