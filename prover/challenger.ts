@@ -10,12 +10,15 @@
  * Restart-safe without a store of its own: whether a disputed batch still needs proving is read
  * from L1 each round (the Rollup still holds that header hash), so a restart, a proof another
  * challenger sent first, or a proof whose receipt was lost are all seen the same way. A wrong
- * state root with well-formed data (`root_mismatch`, `stf_error`) needs the bisection game
- * (docs/fault-proofs.md); this part reports it and leaves it (the game player is the next part).
+ * state root with well-formed data (`root_mismatch`) needs the bisection game
+ * (docs/fault-proofs.md): with a GameService (prover/game.ts) the challenger opens one (unless
+ * one of its games on that batch is live) and plays every game it is in each round; without,
+ * it reports it. `stf_error` (the STF threw on our replay) is reported: no trace to play from.
  */
 import { type Address, BaseError, ContractFunctionRevertedError, type Hex, type LocalAccount, type PublicClient, type WalletClient } from "viem";
 import { disputeGameAbi, rollupAbi } from "../sequencer/l1/abi.js";
 import { headerHash } from "../sequencer/l1/poster.js";
+import type { GameService } from "./game.js";
 import { type BatchVerdict, type DisputeReason, type Verifier, decodeSubmitBatch } from "./verifier.js";
 
 /** Reasons `DisputeGame.proveDataFault` proves in one transaction. */
@@ -36,6 +39,8 @@ export interface ChallengerOptions {
   account: LocalAccount;
   rollup: Address;
   disputeGame: Address;
+  /** Opens and plays bisection games on wrong roots over good data (absent: reported only). */
+  games?: GameService;
   logLine?: (line: string) => void;
 }
 
@@ -44,14 +49,15 @@ export interface ChallengerStats {
   proofsWon: number;
   /** Disputes already gone from L1 when looked at (another challenger, or a reorg). */
   alreadyGone: number;
-  /** Disputes that need the bisection game (not played by this part). */
+  /** Disputes that need the bisection game, and the games this challenger opened. */
   needGame: number;
+  gamesOpened: number;
   withdrawn: bigint;
   errors: number;
 }
 
 export class Challenger {
-  readonly stats: ChallengerStats = { proofsSent: 0, proofsWon: 0, alreadyGone: 0, needGame: 0, withdrawn: 0n, errors: 0 };
+  readonly stats: ChallengerStats = { proofsSent: 0, proofsWon: 0, alreadyGone: 0, needGame: 0, gamesOpened: 0, withdrawn: 0n, errors: 0 };
   private readonly reported = new Set<string>();
   private readonly out: (line: string) => void;
 
@@ -76,6 +82,14 @@ export class Challenger {
         this.event("error", { batch: v.batchIndex, error: e instanceof BaseError ? e.shortMessage : (e as Error).message }, "warn");
       }
     }
+    if (this.o.games) {
+      try {
+        await this.o.games.round();
+      } catch (e) {
+        this.stats.errors++;
+        this.event("game_error", { error: e instanceof BaseError ? e.shortMessage : (e as Error).message }, "warn");
+      }
+    }
     await this.withdrawCredit();
     return sent;
   }
@@ -95,6 +109,19 @@ export class Challenger {
         this.reported.add(key);
         this.stats.needGame++;
         this.event("needs_game", { batch: v.batchIndex, reasons: v.reasons, detail: v.detail }, "warn");
+      }
+      // A wrong root over good data: open a game unless one of ours already disputed this batch
+      // (live, or decided: a lost game is not replayed with another bond; only a void one is).
+      if (this.o.games && v.reasons.includes("root_mismatch")) {
+        const mine = (await this.o.games.games()).filter((g) => g.batchIndex === v.batchIndex && g.challenger.toLowerCase() === this.o.account.address.toLowerCase());
+        for (const g of mine) {
+          const st = await this.o.games.player.state(g.id);
+          if (st.headerHash === headerHash(header).toLowerCase() && st.status !== "Void") return false;
+        }
+        const id = await this.o.games.player.open(v.batchIndex);
+        this.stats.gamesOpened++;
+        this.event("game_opened", { batch: v.batchIndex, id });
+        return true;
       }
       return false;
     }

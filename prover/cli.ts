@@ -8,7 +8,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createPublicClient, http, isAddress, type Address } from "viem";
+import { createPublicClient, createWalletClient, http, isAddress, type Address, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { rollupAbi } from "../sequencer/l1/abi.js";
+import { Challenger } from "./challenger.js";
+import { GameService, gameContext, postedBatch } from "./game.js";
 import { ConfigError, parseGenesis } from "../sequencer/config.js";
 import type { GenesisConfig } from "../sequencer/state/index.js";
 import { isLoopbackRedisUrl } from "../sequencer/distributed/redis.js";
@@ -32,6 +36,9 @@ export const USAGE = `usage: crossmargin-verifier --rpc <url> --rollup <addr> --
                           with verdicts, instead of following L1 on a timer
   --redis-prefix <name>   BullMQ key prefix, as the sequencer's (default crossmargin)
   --lock-ms <n>           distributed mode: a killed worker's job moves to another after this long (default 30000)
+  --challenger-key <0x..> challenge without a person (or env CROSSMARGIN_CHALLENGER_KEY): prove data faults on L1
+                          in one transaction, open and play the bisection game on wrong roots; the key pays
+                          the challenger bond and collects what it wins
   --help                  this text`;
 
 export interface CliOptions {
@@ -48,6 +55,8 @@ export interface CliOptions {
   once: boolean;
   /** Distributed mode: verify jobs from this Redis. */
   redis: { url: string; prefix: string; lockMs: number } | null;
+  /** The challenger's key (absent: detection only). */
+  challengerKey: `0x${string}` | null;
 }
 
 export class CliError extends Error {
@@ -66,7 +75,7 @@ function int(v: string | undefined, name: string, min: number, max: number, prob
 }
 
 /** Parses and validates the command line; throws CliError listing every problem. */
-export function parseCli(argv: string[]): CliOptions | "help" {
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions | "help" {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -87,6 +96,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         "redis-url": { type: "string" },
         "redis-prefix": { type: "string" },
         "lock-ms": { type: "string" },
+        "challenger-key": { type: "string" },
         help: { type: "boolean" },
       },
     }));
@@ -142,8 +152,48 @@ export function parseCli(argv: string[]): CliOptions | "help" {
   const lockMs = int(str("lock-ms"), "lock-ms", 1_000, 3_600_000, problems) ?? 30_000;
   if (redisUrl === undefined) for (const k of ["redis-prefix", "lock-ms"]) if (str(k) !== undefined) problems.push(`--${k}: only with --redis-url`);
   if (redisUrl !== undefined && values.once) problems.push("--once: not with --redis-url (a worker answers jobs until stopped)");
+  const challengerKey = str("challenger-key") ?? env.CROSSMARGIN_CHALLENGER_KEY;
+  if (challengerKey !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(challengerKey)) problems.push("--challenger-key: not a 0x-hex 32-byte private key");
+  if (challengerKey !== undefined && values.once) problems.push("--challenger-key: not with --once (a challenger plays until stopped)");
   if (problems.length) throw new CliError(problems);
-  return { rpc: rpc!, rollup: rollup!.toLowerCase() as Address, fromBlock: fromBlock!, genesis: genesis!, genesisFile: gf!, db: db!, confirmations, pollMs, statusPort, signatureWorkers, once: values.once === true, redis: redisUrl === undefined ? null : { url: redisUrl, prefix, lockMs } };
+  return { challengerKey: challengerKey === undefined ? null : (challengerKey.toLowerCase() as `0x${string}`), rpc: rpc!, rollup: rollup!.toLowerCase() as Address, fromBlock: fromBlock!, genesis: genesis!, genesisFile: gf!, db: db!, confirmations, pollMs, statusPort, signatureWorkers, once: values.once === true, redis: redisUrl === undefined ? null : { url: redisUrl, prefix, lockMs } };
+}
+
+/** The challenger loop: a round every poll interval, beside the verifier's own rounds. */
+async function startChallenging(v: Verifier, client: ReturnType<typeof createPublicClient>, o: CliOptions) {
+  const account = privateKeyToAccount(o.challengerKey!);
+  const chainId = await client.getChainId();
+  const wallet = createWalletClient({ account, transport: http(o.rpc, { retryCount: 2 }), chain: { id: chainId, name: "l1", nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [o.rpc] } } } });
+  const disputeGame = (await client.readContract({ address: o.rollup, abi: rollupAbi, functionName: "disputeGame" })) as Address;
+  const domain = { chainId: BigInt(chainId), verifyingContract: o.rollup };
+  const logLine = (l: string) => process.stdout.write(`${l}\n`);
+  // viem's client generics differ only in the account slot (none: reads, simulations, receipts).
+  const pub = client as unknown as PublicClient;
+  const games = new GameService({
+    client: pub,
+    wallet,
+    account,
+    disputeGame,
+    rollup: o.rollup,
+    fromBlock: o.fromBlock,
+    logLine,
+    contextOf: async (i) => gameContext(await v.stateAfter(i - 1), await postedBatch(client, o.rollup, o.fromBlock, i), domain),
+  });
+  const ch = new Challenger({ verifier: v, client: pub, wallet, account, rollup: o.rollup, disputeGame, games, logLine });
+  process.stderr.write(`crossmargin-verifier: challenging as ${account.address} (dispute game ${disputeGame})\n`);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await ch.round().catch((e: Error) => logLine(json({ ts: new Date().toISOString(), level: "warn", component: "challenger", event: "round_error", error: e.message })));
+      await new Promise((r) => setTimeout(r, o.pollMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
 }
 
 const json = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
@@ -194,10 +244,12 @@ export async function main(argv: string[]): Promise<number> {
   const worker = o.redis ? startVerifyWorker({ verifier: v, redisUrl: o.redis.url, prefix: o.redis.prefix, pollMs: o.pollMs, lockDurationMs: o.redis.lockMs, logLine: (l) => process.stdout.write(`${l}\n`) }) : null;
   if (worker) process.stderr.write(`crossmargin-verifier: answering verify jobs from ${o.redis!.url} (prefix ${o.redis!.prefix})\n`);
   else v.start();
+  const challenging = o.challengerKey ? await startChallenging(v, client, o) : null;
   await new Promise<void>((r) => {
     process.once("SIGINT", r);
     process.once("SIGTERM", r);
   });
+  await challenging?.stop();
   await worker?.close();
   await v.close();
   return 0;

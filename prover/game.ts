@@ -84,6 +84,8 @@ export interface GameState {
   hiRoot: Hex;
   midRoot: Hex;
   opHash: Hex;
+  /** keccak256(abi.encode(header)) of the disputed batch (`headerHash` in poster.ts). */
+  headerHash: Hex;
   challenger: Address;
   defender: Address;
 }
@@ -139,6 +141,7 @@ export class GamePlayer {
       hiRoot: (g.hiRoot as Hex).toLowerCase() as Hex,
       midRoot: (g.midRoot as Hex).toLowerCase() as Hex,
       opHash: g.opHash as Hex,
+      headerHash: (g.headerHash as Hex).toLowerCase() as Hex,
       challenger: (g.challenger as Address).toLowerCase() as Address,
       defender: (g.defender as Address).toLowerCase() as Address,
     };
@@ -244,6 +247,51 @@ export class GamePlayer {
     const credit = (await this.o.client.readContract({ address: this.o.disputeGame, abi: disputeGameAbi, functionName: "credit", args: [this.o.account.address] })) as bigint;
     if (credit > 0n) await this.send("withdraw", []);
     return credit;
+  }
+}
+
+export interface GameServiceOptions extends GamePlayerOptions {
+  client: GamePlayerOptions["client"] & Pick<PublicClient, "getContractEvents">;
+  /** First block to look for games from (the game's deployment). */
+  fromBlock: bigint;
+}
+
+/**
+ * Finds every game this key is a party to (GameOpened events, challenger or defender) and
+ * moves in each that is not over; what it knows comes from L1 each round, so it survives
+ * restarts mid-game. The sequencer runs one as the defender of its batches, a verifier with a
+ * challenger key as the challenger (prover/challenger.ts opens the games).
+ */
+export class GameService {
+  readonly player: GamePlayer;
+  private readonly over = new Set<bigint>();
+
+  constructor(private readonly o: GameServiceOptions) {
+    this.player = new GamePlayer(o);
+  }
+
+  /** Ids of the games this key is a party to. */
+  async games(): Promise<{ id: bigint; batchIndex: number; challenger: Address; defender: Address }[]> {
+    const me = this.o.account.address.toLowerCase();
+    const logs = await this.o.client.getContractEvents({ address: this.o.disputeGame, abi: disputeGameAbi, eventName: "GameOpened", fromBlock: this.o.fromBlock });
+    return logs
+      .map((l) => l.args as { id: bigint; batchIndex: bigint; challenger: Address; defender: Address })
+      .filter((a) => a.challenger.toLowerCase() === me || a.defender.toLowerCase() === me)
+      .map((a) => ({ id: a.id, batchIndex: Number(a.batchIndex), challenger: a.challenger, defender: a.defender }));
+  }
+
+  /** One round: moves in every live game; withdraws what was won. Returns the moves made. */
+  async round(): Promise<number> {
+    let moves = 0;
+    for (const g of await this.games()) {
+      if (this.over.has(g.id)) continue;
+      const before = this.player.stats.moves;
+      const r = await this.player.playWhileMoving(g.id);
+      moves += this.player.stats.moves - before;
+      if (r === "over") this.over.add(g.id);
+    }
+    if (moves > 0 || this.over.size > 0) await this.player.withdraw();
+    return moves;
   }
 }
 

@@ -29,6 +29,8 @@ import { l1Clients, type L1Clients } from "./l1/deploy.js";
 import { L1Deriver } from "./l1/derive.js";
 import { BatchPoster } from "./l1/poster.js";
 import { L1PostStore } from "./l1/postStore.js";
+import { stateAtL1Batch } from "./l1/proofs.js";
+import { GameService, gameContext, postedBatch } from "../prover/game.js";
 import { l1BatchesView } from "./l1/batchView.js";
 import { disputesView } from "./l1/disputeView.js";
 import { latestFinalized, ReservesError, reservesAt } from "./l1/reserves.js";
@@ -54,6 +56,8 @@ export interface L1Running {
   poster: BatchPoster | null;
   /** Distributed mode: the BullMQ job scheduler sealing batches and queueing post jobs. */
   sealing: DistributedSealing | null;
+  /** Plays the dispute games opened on this sequencer's batches (null: no game contract). */
+  defender: GameService | null;
   /** The seal interval in force (ms): the Rollup's governed `batchInterval`. */
   batchIntervalMs(): number;
   status(): L1Status;
@@ -308,11 +312,40 @@ export async function startSequencer(cfg: SequencerConfig): Promise<RunningSeque
         }, 500)
       : null;
     if (refreshCounts) stopTimers.push(() => clearInterval(refreshCounts));
+    // The defender: plays every dispute game opened on this sequencer's batches, from the op log
+    // (prover/game.ts). The game contract is read once at start (governance appoints it).
+    const gameAddress = (await clients.public.readContract({ address: cfg.rollup, abi: rollupAbi, functionName: "disputeGame" })) as `0x${string}`;
+    const defender =
+      gameAddress !== "0x0000000000000000000000000000000000000000"
+        ? new GameService({
+            client: clients.public,
+            wallet: clients.sequencer,
+            account: clients.sequencer.account,
+            disputeGame: gameAddress,
+            rollup: cfg.rollup,
+            fromBlock: o.fromBlock,
+            logLine: out,
+            contextOf: async (i) => gameContext(stateAtL1Batch(core.log, cfg.genesis, i - 1), await postedBatch(clients.public, cfg.rollup, o.fromBlock, i), domain),
+          })
+        : null;
+    if (defender) {
+      let busy = false;
+      const t = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        defender
+          .round()
+          .catch((e: Error) => emit("warn", { component: "game", event: "round_error", error: e.message }))
+          .finally(() => (busy = false));
+      }, Math.max(500, o.pollMs * 4));
+      stopTimers.push(() => clearInterval(t));
+    }
     l1 = {
       clients,
       deriver,
       poster,
       sealing,
+      defender,
       batchIntervalMs: () => intervalMs,
       status: () => {
         const d = deriver.status();
