@@ -187,6 +187,8 @@ library Witness {
                 mstore(0x04, bad)
                 revert(0x00, 0x24)
             }
+            // The queue is scratch: give its memory back (the post-root pass reuses it).
+            mstore(0x40, q)
         }
     }
 
