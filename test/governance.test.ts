@@ -17,6 +17,8 @@
  * made final by the time travel.
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCrossmarginClient } from "../sdk/index.js";
@@ -285,5 +287,39 @@ describe("crossmargin governance on the devnet", () => {
     const rText = await run(["reserves", ...url, "--batch", String(r.batch), "--verify"]);
     expect(rText.out).toContain(`reserves at L1 batch ${r.batch} (final): COVERED`);
     expect(rText.out).toContain("verified against L1: every figure and the root hold (SDK verifyReserves)");
+
+    // A sequencer that inflates its Vault balance (a proxy that tampers with /v1/reserves):
+    // --verify reads L1 itself and fails, naming the figure; without --verify it is believed.
+    const liar = createServer((req, res) => {
+      void (async () => {
+        const up = await fetch(`${stack.seq.url}${req.url}`);
+        let body = await up.text();
+        if (req.url?.startsWith("/v1/reserves")) {
+          const j = JSON.parse(body);
+          j.assets[0].vaultBalance = String(BigInt(j.assets[0].vaultBalance) + 1_000_000n * USD);
+          j.assets[0].surplus = String(BigInt(j.assets[0].surplus) + 1_000_000n * USD);
+          body = JSON.stringify(j);
+        }
+        res.writeHead(up.status, { "content-type": "application/json" }).end(body);
+      })();
+    });
+    await new Promise<void>((r) => liar.listen(0, "127.0.0.1", () => r()));
+    try {
+      const liarUrl = ["--url", `http://127.0.0.1:${(liar.address() as AddressInfo).port}`];
+      const believed = await run(["reserves", ...liarUrl, "--json"]);
+      expect(believed.code).toBe(0);
+      expect(BigInt(believed.json().assets[0].vaultBalance)).toBe(BigInt(r.assets[0].vaultBalance) + 1_000_000n * USD);
+      const caught = await run(["reserves", ...liarUrl, "--verify", "--json"]);
+      expect(caught.code).toBe(1);
+      expect(caught.json().verified).toEqual({ ok: false, problems: [`asset 0 vaultBalance: the API says ${BigInt(r.assets[0].vaultBalance) + 1_000_000n * USD}, L1 says ${r.assets[0].vaultBalance}`] });
+      expect(caught.json().error).toEqual({ code: "RESERVES_MISMATCH", message: `the sequencer's reserves report for L1 batch ${r.batch} does not match L1 (1 problem in verified.problems)`, field: null });
+      expect(caught.err).toContain(`the sequencer's reserves report for L1 batch ${r.batch} does not match L1 (1 problem in verified.problems)`);
+      const caughtText = await run(["reserves", ...liarUrl, "--verify"]);
+      expect(caughtText.code).toBe(1);
+      expect(caughtText.out).toContain("VERIFICATION FAILED against L1:\n  asset 0 vaultBalance: the API says");
+      expect(caughtText.err).toContain("does not match L1 (1 problem above)");
+    } finally {
+      await new Promise<void>((r) => liar.close(() => r()));
+    }
   }, 120_000);
 });

@@ -36,6 +36,8 @@ export class CliError extends Error {
     message: string,
     readonly field: string | null = null,
     readonly exit: 1 | 2 = 1,
+    /** The command already wrote its one --json object (with this error in it). */
+    readonly jsonWritten = false,
   ) {
     super(message);
   }

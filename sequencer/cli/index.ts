@@ -52,7 +52,7 @@ export async function operatorMain(command: string, argv: string[], io: CliIO = 
       io.err(`crossmargin ${command}: ${msg}\n`);
       return 1;
     }
-    if (json) io.out(`${toJsonText({ error: { code: e.code, message: e.message, field: e.field } })}\n`);
+    if (json && !e.jsonWritten) io.out(`${toJsonText({ error: { code: e.code, message: e.message, field: e.field } })}\n`);
     io.err(`crossmargin ${command}: ${e.message}${e.exit === 2 ? `\n(crossmargin ${command} --help shows the usage)` : ""}\n`);
     return e.exit;
   }

@@ -45,7 +45,12 @@ export async function reservesMain(argv: string[], io: CliIO): Promise<void> {
       verified = { ok: false, problems: e.problems };
     }
   }
-  if (values.json === true) io.out(`${toJsonText({ ...report, ...(verified ? { verified } : {}) })}\n`);
+  const mismatch =
+    verified && !verified.ok
+      ? new CliError("RESERVES_MISMATCH", `the sequencer's reserves report for L1 batch ${report.batch} does not match L1 (${verified.problems.length} problem${verified.problems.length === 1 ? "" : "s"} ${values.json === true ? "in verified.problems" : "above"})`, null, 1, values.json === true)
+      : null;
+  // One JSON object either way: a failed verification is the report with `verified` and `error`.
+  if (values.json === true) io.out(`${toJsonText({ ...report, ...(verified ? { verified } : {}), ...(mismatch ? { error: { code: mismatch.code, message: mismatch.message, field: null } } : {}) })}\n`);
   else {
     const dec = (asset: number) => info.assets[asset]?.decimals ?? 0;
     const lines = [
@@ -63,5 +68,5 @@ export async function reservesMain(argv: string[], io: CliIO): Promise<void> {
     else if (verified) lines.push("", "VERIFICATION FAILED against L1:", ...verified.problems.map((p) => `  ${p}`));
     io.out(`${lines.join("\n")}\n`);
   }
-  if (verified && !verified.ok) throw new CliError("RESERVES_MISMATCH", `the sequencer's reserves report for L1 batch ${report.batch} does not match L1 (${verified.problems.length} problem${verified.problems.length === 1 ? "" : "s"} above)`, null, 1);
+  if (mismatch) throw mismatch;
 }
