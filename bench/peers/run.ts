@@ -296,7 +296,7 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
         ] } },
       ],
       comparisons: [
-        { figure: "sha256 blocks/s", ours: e.ht, peer: e.as, better: "higher", win: "hashtree hashes many blocks per native call with the CPU's SHA extensions; as-sha256 runs WebAssembly.", lose: "The WebAssembly path beat the native one on this machine: the state root should then take as-sha256 (the hasher is one import in sequencer/state/merkle.ts)." },
+        { figure: "sha256 blocks/s", ours: e.ht, peer: e.as, better: "higher", win: "hashtree hashes many blocks per native call, with the CPU's SHA extensions where it has them; as-sha256 runs WebAssembly.", lose: "The WebAssembly path beat the native one on this machine: the state root should then take as-sha256 (the hasher is one import in sequencer/state/merkle.ts)." },
         { figure: "full state root ms", ours: e.rootHt, peer: e.rootAs, better: "lower", win: "The same tree walk, with the native batched hasher underneath.", lose: "Building the tree dominates over hashing at this size; the STF's own incremental root (sequencer/state/merkle.ts) avoids that walk, so only the hashing part would need the faster hasher." },
         { figure: "recoveries/s", ours: e.nat, peer: e.viem, better: "higher", win: "libsecp256k1 in C against elliptic-curve arithmetic on JS bigints.", lose: "The pure-JS path beat the native binding here, so the binding's call overhead dominates: batching recoveries per native call would be needed to win." },
       ],
