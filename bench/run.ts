@@ -7,8 +7,8 @@
  * from the throughput figures and measured on their own. Rates are one core. The
  * root benches run in child processes (bench/root.ts), one per state size.
  *
- * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig, seq, codec, verifier; none
- * runs all. The sha256 ceiling always runs (other rows are read against it).
+ * Arguments pick benches (`npm run bench -- fills mixed`): sha256, fills, mixed, risk, roots, l1, sig, seq, codec, verifier, dispute; none
+ * runs all. `dispute` runs forge (OneStepProver and DisputeGame gas tests). The sha256 ceiling always runs (other rows are read against it).
  *
  * Environment: BENCH_LARGE_ACCOUNTS (default 1,000,000) sizes the large root bench; a
  * value other than a million writes entries named after it (e.g. `_100k`), not `_1m`.
@@ -22,6 +22,7 @@ import { applyOp, createGenesisState, stateRoot, type CrossmarginState } from ".
 import { Nonces, placeCrossingPairs } from "./fixtures.js";
 import { gasEntries } from "../contracts/script/gas-to-bench.js";
 import { codecBench } from "./codec.js";
+import { disputeBench } from "./dispute.js";
 import { riskBench } from "./risk.js";
 import { sequencerBench } from "./sequencer.js";
 import { signatureBench } from "./signatures.js";
@@ -213,7 +214,7 @@ function label(n: number): string {
 
 // ─── Main ─────────────────────────────────────────────────────────────────────────────
 
-const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig", "seq", "codec", "verifier"];
+const KNOWN = ["sha256", "fills", "mixed", "risk", "roots", "l1", "sig", "seq", "codec", "verifier", "dispute"];
 const picked = process.argv.slice(2);
 for (const p of picked) if (!KNOWN.includes(p)) throw new Error(`unknown bench ${p}; pick from ${KNOWN.join(", ")}`);
 const wants = (b: string) => picked.length === 0 || picked.includes(b);
@@ -288,6 +289,12 @@ if (wants("verifier")) {
   // Decode + native signature recovery + STF replay of signed reference batches (bench/verifier.ts).
   log("verifier replay…");
   for (const e of await verifierBench({ log })) record(e);
+}
+
+if (wants("dispute")) {
+  // One-step proof gas per op type and the honest side's whole game (forge, bench/dispute.ts).
+  log("dispute gas (forge)…");
+  for (const e of disputeBench(ROOT)) record(e);
 }
 
 if (wants("roots")) {
