@@ -1,6 +1,6 @@
 /**
  * The operator commands of `crossmargin` (bin/crossmargin → sequencer/cli.ts dispatches here):
- * `devnet`, `verifier`, `batch show`, `account`, `reserves`, `governance propose|execute`.
+ * `devnet`, `verifier`, `batch show`, `account`, `margin what-if`, `reserves`, `governance propose|execute`.
  * Each command writes its result to stdout (text, or one JSON object with `--json`) and
  * returns an exit code: 0 done, 1 failed (the message says why and what to do), 2 the command
  * line is wrong. With `--json` an error is also a JSON object on stdout
@@ -22,6 +22,8 @@ async function load(command: string): Promise<Command> {
       return (await import("./reserves.js")).reservesMain;
     case "governance":
       return (await import("./governance.js")).governanceMain;
+    case "margin":
+      return (await import("./margin.js")).marginMain;
     default:
       throw new Error(`not an operator command: ${command}`);
   }

@@ -240,3 +240,32 @@ describe("bin/crossmargin", () => {
     expect(verifier.stdout).toContain("usage: crossmargin-verifier");
   }, 120_000);
 });
+
+describe("margin what-if", () => {
+  it("a hypothetical portfolio and an existing account, text and --json; bad positions named", async () => {
+    // BTC long 1 at the 60,000 mark (10% / 5%), ETH short 20 at 3,000 (5% / 2.5%), 20,000 collateral.
+    const j = await run(["margin", "what-if", "--collateral", "20000", "--position", "0:1", "--position", "1:-20", "--url", seq.url, "--json"]);
+    expect(j.code).toBe(0);
+    const r = j.json();
+    expect(r.positions.map((p: { initial: string }) => p.initial)).toEqual([String(6_000_000_000n), String(3_000_000_000n)]);
+    expect(r.isolated).toMatchObject({ initial: String(9_000_000_000n), excess: String(11_000_000_000n) });
+    expect(r.cross.excess).toBe(String(11_000_000_000n));
+    expect(BigInt(r.freedByPortfolio)).toBe(BigInt(r.portfolio.excess) - 11_000_000_000n);
+    const t = await run(["margin", "what-if", "--collateral", "20000", "--position", "0:1@59000", "--url", seq.url]);
+    expect(t.code).toBe(0);
+    expect(t.out).toContain("collateral 20000  unrealized PnL 1000");
+    expect(t.out).toMatch(/isolated +6000 +3000 +15000/);
+    expect(t.out).toContain("opting in frees, over isolated: cross 0, portfolio");
+    const acct = await run(["margin", "what-if", String(A), "--url", seq.url, "--json"]);
+    expect(acct.code).toBe(0);
+    expect(acct.json().collateralValue).toBe("1234500000");
+    const bad = await run(["margin", "what-if", "--position", "0:abc", "--url", seq.url]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--position: "0:abc" is not <market>:<size>[@<price>]');
+    const both = await run(["margin", "what-if", String(A), "--collateral", "1", "--url", seq.url]);
+    expect(both.code).toBe(2);
+    const unknown = await run(["margin", "what-if", "--position", "9:1", "--url", seq.url, "--json"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.json().error).toMatchObject({ field: "positions[0].market" });
+  });
+});
