@@ -14,7 +14,10 @@
  * Roots in the headers are not the replayed ones (the Rollup does not check them on submit;
  * a verifier would dispute them): they are 32 random-looking bytes, priced like a real root.
  */
-import { type Hex, keccak256, toHex } from "viem";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Hex, encodeFunctionData, keccak256, toHex } from "viem";
+import { loadArtifact, REPO_ROOT as REPO } from "../../sequencer/l1/artifacts.js";
 import { encodeBatchFrom } from "../../sequencer/codec/batch.js";
 import { compressBatch } from "../../sequencer/codec/compress.js";
 import { DECODE_GAS_BOUND, maxBatchBytes } from "../../sequencer/codec/gas.js";
@@ -104,6 +107,58 @@ export async function rollupPostingGas(ref: ReferenceOps, log: (s: string) => vo
     log(`  posted ${batches.length} batches (${ref.ops.length} ops, ${fills} fills, ${bytes} B) to a Rollup on anvil: ${totalGas} gas`);
     if (fills === 0) throw new Error("the reference batches hold no fills");
     return { batches: batches.length, ops: ref.ops.length, fills, bytes, gas, totalGas, gasPerFill: totalGas / fills, gasPerOp: totalGas / ref.ops.length, capBytes };
+  } finally {
+    await anvil.stop();
+  }
+}
+
+export interface StfFillGas {
+  /** Accepted Fill vectors executed, and the receipts' gasUsed (21k, calldata with the witness, execution). */
+  fills: number;
+  median: number;
+  max: number;
+  /** Median witness size (bytes of calldata it adds). */
+  witnessBytes: number;
+}
+
+/**
+ * Our Solidity STF executing fills directly on L1: `OneStepProver.execute` (the one-step STF,
+ * contracts/src/OneStepProver.sol) sent as a transaction on a fresh anvil for each accepted
+ * Fill golden vector (contracts/test/fixtures/onestep-Fill.json: random states, the TypeScript
+ * STF's post-root). A contract that executes our STF keeps no state of its own, so each call
+ * carries the SSZ witness of what the fill touches; that is what on-chain execution of this
+ * exact STF costs per fill.
+ */
+export async function stfFillGas(log: (s: string) => void = () => {}): Promise<StfFillGas> {
+  const fx = JSON.parse(readFileSync(join(REPO, "contracts/test/fixtures/onestep-Fill.json"), "utf8")) as {
+    chainId: string | number;
+    rollup: Hex;
+    vectors: { accepted: boolean; preRoot: Hex; opBytes: Hex; witness: Hex; postRoot: Hex }[];
+  };
+  const accepted = fx.vectors.filter((v) => v.accepted);
+  if (accepted.length === 0) throw new Error("onestep-Fill.json holds no accepted fill");
+  const anvil = await startAnvil({});
+  try {
+    const clients = l1Clients(anvil.url, anvil.chainId, { deployer: anvil.accounts[0]!.privateKey, sequencer: anvil.accounts[1]!.privateKey }, { pollingIntervalMs: 20 });
+    const art = loadArtifact("OneStepProver");
+    const created = await clients.deployer.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [BigInt(fx.chainId), fx.rollup] });
+    const prover = (await clients.public.waitForTransactionReceipt({ hash: created, pollingInterval: 20 })).contractAddress!;
+    const gas: number[] = [];
+    const sizes: number[] = [];
+    for (const v of accepted) {
+      // The same call a view would make, as a transaction: its receipt prices it on L1.
+      const got = (await clients.public.readContract({ address: prover, abi: art.abi, functionName: "execute", args: [v.preRoot, v.opBytes, v.witness] })) as Hex;
+      if (got.toLowerCase() !== v.postRoot.toLowerCase()) throw new Error(`OneStepProver gave ${got} for a fill whose TypeScript post-root is ${v.postRoot}`);
+      const hash = await clients.deployer.sendTransaction({ to: prover, data: encodeFunctionData({ abi: art.abi, functionName: "execute", args: [v.preRoot, v.opBytes, v.witness] }) });
+      const r = await clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+      if (r.status !== "success") throw new Error("OneStepProver.execute reverted as a transaction");
+      gas.push(Number(r.gasUsed));
+      sizes.push((v.witness.length - 2) / 2);
+    }
+    const sorted = [...gas].sort((a, b) => a - b);
+    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    log(`  our Solidity STF: ${gas.length} fills executed by OneStepProver on anvil, median ${mid(gas)} gas`);
+    return { fills: gas.length, median: mid(gas), max: sorted[sorted.length - 1]!, witnessBytes: mid(sizes) };
   } finally {
     await anvil.stop();
   }

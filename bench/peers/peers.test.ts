@@ -35,6 +35,7 @@ const EXPECTED = [
   "peer.anvil_tx_per_s_automine",
   "peer.anvil_tx_per_s_nomining",
   "peer.onchain_gas_per_fill",
+  "peer.onchain_stf_gas_per_fill",
   "peer.onchain_gas_per_fill_mix",
   "peer.rollup_gas_per_fill",
   "peer.rollup_gas_per_op",
@@ -84,6 +85,8 @@ describe("bench:peers at tiny scale", () => {
     expect(byName.get("peer.codec_sig_share_cap")!).toBeLessThan(1);
     // A fill on chain costs at least the 21k base of a transaction.
     expect(byName.get("peer.onchain_gas_per_fill")!).toBeGreaterThan(21_000);
+    // Our STF on chain carries its witness: more than the storage-based contract's fill.
+    expect(byName.get("peer.onchain_stf_gas_per_fill")!).toBeGreaterThan(byName.get("peer.onchain_gas_per_fill")!);
   });
 
   it("prints each ratio as ours ÷ peer of the JSON figures, with a reason to win or a way to win", () => {

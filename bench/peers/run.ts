@@ -18,7 +18,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ReferenceOps, measureSizes, referenceOps, signatureBytes } from "../codec.js";
 import { Population } from "../workload.js";
-import { rollupPostingGas, sealUnderCap } from "./data.js";
+import { rollupPostingGas, sealUnderCap, stfFillGas } from "./data.js";
 import { type ChainRun, orderFlow, runChain, runOurs } from "./general.js";
 import { blockRates, merkleizeState, signatureRates } from "./hashing.js";
 import { matchingPair } from "./matching.js";
@@ -198,14 +198,17 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
       const rollup: Entry = { name: "peer.rollup_gas_per_fill", value: post.gasPerFill, unit: "gas" };
       const mix: Entry = { name: "peer.onchain_gas_per_fill_mix", value: auto.totalGas / Math.max(1, auto.fills), unit: "gas" };
       const perOp: Entry = { name: "peer.rollup_gas_per_op", value: post.gasPerOp, unit: "gas" };
+      const stf = await stfFillGas(log);
+      const stfE: Entry = { name: "peer.onchain_stf_gas_per_fill", value: stf.median, unit: "gas" };
       sections.push({
         id: "gas",
         title: "On-chain-only execution vs the rollup: L1 gas per fill",
-        how: `On chain: the median receipt gasUsed of the ${fmt(auto.fills)} successful \`MiniMargin.fill\` transactions of the automine run above (21k, calldata and execution: the taker takes a resting order, both accounts are margin-checked across their markets); counting every transaction of that stream (quotes, cancels, fills) the chain spent ${fmt(mix.value)} gas per fill. Rollup: ${fmt(post.ops)} operations of the signed reference workload (real EIP-712 signatures, the generator's fills) sealed the way L1 mode seals them — as many as fit under the codec's decode-gas byte cap of ${fmt(post.capBytes)} B — into ${post.batches} batches (${fmt(post.bytes)} B), posted with \`Rollup.submitBatch\` to a Rollup deployed on a fresh anvil (Prague rules, so calldata pays the EIP-7623 floor); ${fmt(post.totalGas)} gas from the receipts over the ${fmt(post.fills)} fills in them, i.e. every quote, cancel, oracle update and transfer is charged to the fills (${fmt(post.gasPerOp)} gas per operation). The rollup's figure excludes the dispute path, which costs gas only when a root is challenged.`,
+        how: `On chain: the median receipt gasUsed of the ${fmt(auto.fills)} successful \`MiniMargin.fill\` transactions of the automine run above (21k, calldata and execution: the taker takes a resting order, both accounts are margin-checked across their markets); counting every transaction of that stream (quotes, cancels, fills) the chain spent ${fmt(mix.value)} gas per fill. Rollup: ${fmt(post.ops)} operations of the signed reference workload (real EIP-712 signatures, the generator's fills) sealed the way L1 mode seals them — as many as fit under the codec's decode-gas byte cap of ${fmt(post.capBytes)} B — into ${post.batches} batches (${fmt(post.bytes)} B), posted with \`Rollup.submitBatch\` to a Rollup deployed on a fresh anvil (Prague rules, so calldata pays the EIP-7623 floor); ${fmt(post.totalGas)} gas from the receipts over the ${fmt(post.fills)} fills in them, i.e. every quote, cancel, oracle update and transfer is charged to the fills (${fmt(post.gasPerOp)} gas per operation). The rollup's figure excludes the dispute path, which costs gas only when a root is challenged. Our own Solidity STF executing fills directly: \`OneStepProver.execute\` sent as a transaction on a fresh anvil for each of the ${stf.fills} accepted Fill golden vectors (contracts/test/fixtures/onestep-Fill.json, each checked to give the TypeScript STF's post-root): median ${fmt(stf.median)} gas, max ${fmt(stf.max)} (a stateless contract, so each call carries the SSZ witness of what the fill touches, median ${fmt(stf.witnessBytes)} B; accounts with positions in many markets cost more, docs/fault-proofs.md §Witness).`,
         charts: [{ file: "peers-gas.svg", spec: { title: "L1 gas per fill", unit: "gas", subtitle: "lower is better · measured from receipts on anvil", bars: [
           { label: "rollup: posted batches / fills", value: rollup.value, ours: true },
           { label: "on chain: one fill tx", value: onchain.value, ours: false },
           { label: "on chain: whole stream / fills", value: mix.value, ours: false },
+          { label: "on chain: our Solidity STF per fill", value: stfE.value, ours: false },
         ] } }],
         comparisons: [
           {
@@ -216,8 +219,16 @@ export async function runPeers(o: RunOptions): Promise<Section[]> {
             win: `A fill on chain writes two positions and an order and walks both accounts' markets (storage, at thousands of gas per slot); in a batch it is ${fmt(post.bytes / post.ops)} bytes of calldata and the state work happens off chain. Even with every other message of the mix charged to the fills, the batch is cheaper than the fill transaction alone.`,
             lose: `Posting costs calldata for every operation of the mix (${fmt(post.gasPerOp)} gas each at the EIP-7623 floor), and here fills are too small a share of the operations to carry it. To win: post batches as blobs (EIP-4844) instead of calldata, and leave the signatures (${pct(ref.ops.length ? 0 : 0)}) out of the posted data.`,
           },
+          {
+            figure: "L1 gas per fill, vs our own STF executed on chain",
+            ours: rollup,
+            peer: stfE,
+            better: "lower",
+            win: "Executing this STF on L1 needs every leaf a fill touches proven against the state root in the call (SSZ witness in calldata, sha256 per node, re-hashing for the post-root); the rollup posts the fill's bytes once and runs the STF off chain, paying that cost only for the one operation of a dispute.",
+            lose: "A batch with few fills among many other operations charges them all to the fills; to win, post as blobs and keep signatures out of the posted data.",
+          },
         ],
-        entries: [rollup, onchain, mix, perOp],
+        entries: [rollup, onchain, mix, perOp, stfE],
       });
       done("gas");
     }
