@@ -156,8 +156,11 @@ async function main(): Promise<void> {
     say("stopped");
     process.exit(0);
   };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  // `on`, not `once`: a Ctrl-C reaches this process more than once (the terminal signals the
+  // whole process group, and npm/tsx relay it too); a repeat while stopping must not kill it
+  // half-way through closing the sequencer's op log.
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
 
   try {
     const [deployer, sequencer, ...users] = anvil.accounts;

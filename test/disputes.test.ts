@@ -13,38 +13,22 @@ import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, expect, it } from "vitest";
 import { GamePlayer, gameContext, postedBatch } from "../prover/game.js";
+import { appointProver, honestBatch } from "../prover/test/helpers.js";
 import { postLie } from "../prover/test/malicious.js";
 import { createCrossmarginClient } from "../sdk/index.js";
 import type { SequencerCore } from "../sequencer/core/sequencer.js";
-import { sealedBatchData } from "../sequencer/codec/index.js";
 import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
 import { disputeGameAbi, rollupAbi } from "../sequencer/l1/abi.js";
-import { loadArtifact } from "../sequencer/l1/artifacts.js";
 import type { Deployment } from "../sequencer/l1/deploy.js";
 import { walletFor } from "../sequencer/l1/deploy.js";
-import type { Anvil } from "../sequencer/l1/anvil.js";
 import { stateAtL1Batch } from "../sequencer/l1/proofs.js";
 import { type Chain, GENESIS as L1_GENESIS, fundAccounts, openTestCore, sealTransfers, setupChain, tmpDb } from "../sequencer/l1/test/helpers.js";
-import { bytesToHex } from "../sequencer/state/bytes.js";
 import { GENESIS, kill, spawnProject, type Stack, startStack, stopStack, until } from "./stack.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-/** Deploys the one-step prover and appoints it on the game (governance impersonated, as its timelocked call would). */
-async function appointProver(anvil: Anvil, d: Deployment): Promise<void> {
-  const pub = d.clients.public;
-  const art = loadArtifact("OneStepProver");
-  const hash = await d.clients.deployer.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [BigInt(anvil.chainId), d.rollup] });
-  const prover = (await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 })).contractAddress!;
-  await anvil.rpc("anvil_impersonateAccount", [d.governance]);
-  await anvil.rpc("anvil_setBalance", [d.governance, "0xde0b6b3a7640000"]);
-  const tx = await d.clients.deployer.writeContract({ address: d.disputeGame, abi: disputeGameAbi, functionName: "setProver", args: [prover], account: d.governance, chain: d.clients.deployer.chain });
-  expect((await pub.waitForTransactionReceipt({ hash: tx, pollingInterval: 20 })).status).toBe("success");
-  await anvil.rpc("anvil_stopImpersonatingAccount", [d.governance]);
-}
 
 const status = async (d: Deployment, id: bigint) => Number(((await d.clients.public.readContract({ address: d.disputeGame, abi: disputeGameAbi, functionName: "game", args: [id] })) as { status: number }).status);
 const STATUS_CHALLENGER_WON = 3;
@@ -105,10 +89,7 @@ it("a verifier with --challenger-key opens and plays the game on a wrong root, s
   cleanup.push(() => core.log.close());
   await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
-  const honest = (i: number) => {
-    const b = core.log.batch(i)!;
-    return { data: sealedBatchData(core.log, i), newStateRoot: bytesToHex(b.postRoot) as Hex, opCount: BigInt(b.toSeq - b.fromSeq + 1), queuePosition: b.l1To };
-  };
+  const honest = (i: number) => honestBatch(core, i);
   await fundAccounts(core, c, 2);
   core.sealBatch();
   const h0 = honest(0);

@@ -8,13 +8,13 @@
 import type { Hex } from "viem";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { SequencerCore } from "../../sequencer/core/sequencer.js";
-import { maxBatchBytes, sealedBatchData } from "../../sequencer/codec/index.js";
+import { maxBatchBytes } from "../../sequencer/codec/index.js";
 import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
-import { type Chain, GENESIS, depositOnL1, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
-import { bytesToHex } from "../../sequencer/state/bytes.js";
+import { type Chain, depositOnL1, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
 import { Challenger } from "../challenger.js";
 import { Verifier } from "../verifier.js";
-import { type Lie, postLie } from "./malicious.js";
+import { honestBatch, testVerifier } from "./helpers.js";
+import { postLie } from "./malicious.js";
 
 let c: Chain;
 let core: SequencerCore;
@@ -22,7 +22,7 @@ let v: Verifier;
 beforeEach(async () => {
   c = await setupChain();
   core = openTestCore(tmpDb());
-  v = new Verifier({ client: c.d.clients.public, rollup: c.d.rollup, fromBlock: c.d.fromBlock, genesis: GENESIS, db: tmpDb().replace(/seq\.db$/, "verifier.db"), pollMs: 25, progress: false });
+  v = testVerifier(c);
 });
 afterEach(async () => {
   await v?.close();
@@ -47,10 +47,7 @@ it("proves oversized data, undecodable data, an op count lie and a skipped depos
   // Batch 1, honest (posted as the poster would: the op-log batch's data and root).
   await fundAccounts(core, c, 2);
   core.sealBatch();
-  const honest = (i: number): Lie & { data: Uint8Array } => {
-    const b = core.log.batch(i)!;
-    return { data: sealedBatchData(core.log, i), newStateRoot: bytesToHex(b.postRoot) as Hex, opCount: BigInt(b.toSeq - b.fromSeq + 1), queuePosition: b.l1To };
-  };
+  const honest = (i: number) => honestBatch(core, i);
   const h0 = honest(0);
   await postLie(c, h0.data, h0);
   while ((await v.round()) > 0);

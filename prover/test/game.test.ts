@@ -13,17 +13,14 @@
 import type { Hex } from "viem";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { SequencerCore } from "../../sequencer/core/sequencer.js";
-import { sealedBatchData } from "../../sequencer/codec/index.js";
-import { rollupAbi } from "../../sequencer/l1/abi.js";
-import { loadArtifact } from "../../sequencer/l1/artifacts.js";
+import { disputeGameAbi, rollupAbi } from "../../sequencer/l1/abi.js";
 import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
 import { stateAtL1Batch } from "../../sequencer/l1/proofs.js";
 import { type Chain, GENESIS, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
-import { bytesToHex } from "../../sequencer/state/bytes.js";
-import { disputeGameAbi } from "../../sequencer/l1/abi.js";
 import { GamePlayer, type GameContext, gameContext, postedBatch } from "../game.js";
 import { Verifier } from "../verifier.js";
-import { type Lie, postLie } from "./malicious.js";
+import { appointProver, honestBatch, testVerifier } from "./helpers.js";
+import { postLie } from "./malicious.js";
 
 let c: Chain;
 let core: SequencerCore;
@@ -31,26 +28,13 @@ let v: Verifier;
 beforeEach(async () => {
   c = await setupChain();
   core = openTestCore(tmpDb());
-  v = new Verifier({ client: c.d.clients.public, rollup: c.d.rollup, fromBlock: c.d.fromBlock, genesis: GENESIS, db: tmpDb().replace(/seq\.db$/, "verifier.db"), pollMs: 25, progress: false });
+  v = testVerifier(c);
 });
 afterEach(async () => {
   await v?.close();
   core?.log.close();
   await c?.anvil.stop();
 });
-
-/** Deploys the one-step prover and appoints it on the game (governance impersonated, as its timelocked call would). */
-async function appointProver(): Promise<void> {
-  const pub = c.d.clients.public;
-  const art = loadArtifact("OneStepProver");
-  const hash = await c.d.clients.deployer.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [BigInt(c.anvil.chainId), c.d.rollup] });
-  const prover = (await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 })).contractAddress!;
-  await c.anvil.rpc("anvil_impersonateAccount", [c.d.governance]);
-  await c.anvil.rpc("anvil_setBalance", [c.d.governance, "0xde0b6b3a7640000"]);
-  const tx = await c.d.clients.deployer.writeContract({ address: c.d.disputeGame, abi: disputeGameAbi, functionName: "setProver", args: [prover], account: c.d.governance, chain: c.d.clients.deployer.chain });
-  expect((await pub.waitForTransactionReceipt({ hash: tx, pollingInterval: 20 })).status).toBe("success");
-  await c.anvil.rpc("anvil_stopImpersonatingAccount", [c.d.governance]);
-}
 
 const domain = () => ({ chainId: BigInt(c.anvil.chainId), verifyingContract: c.d.rollup });
 const player = (key: Hex, contextOf: (i: number) => Promise<GameContext>, sink = lineSink()) =>
@@ -66,21 +50,22 @@ async function playOut(a: GamePlayer, b: GamePlayer, id: bigint): Promise<void> 
   throw new Error(`game ${id} did not end`);
 }
 
-function honest(i: number): Lie & { data: Uint8Array } {
-  const b = core.log.batch(i)!;
-  return { data: sealedBatchData(core.log, i), newStateRoot: bytesToHex(b.postRoot) as Hex, opCount: BigInt(b.toSeq - b.fromSeq + 1), queuePosition: b.l1To };
-}
+const honest = (i: number) => honestBatch(core, i);
 
-it("an honest challenger beats a wrong root over good data at the one-step proof; the batch is rolled back and re-posted", async () => {
-  await appointProver();
-  const pub = c.d.clients.public;
+/** L1 batch 1 (deposits) posted honestly and verified; returns batch 2 (three transfers), sealed, not posted. */
+async function depositsPostedTransfersSealed() {
   await fundAccounts(core, c, 2);
   core.sealBatch();
   const h0 = honest(0);
   await postLie(c, h0.data, h0);
   while ((await v.round()) > 0);
-  const idx = await sealTransfers(core, c, 3);
-  const good = honest(idx);
+  return honest(await sealTransfers(core, c, 3));
+}
+
+it("an honest challenger beats a wrong root over good data at the one-step proof; the batch is rolled back and re-posted", async () => {
+  await appointProver(c.anvil, c.d);
+  const pub = c.d.clients.public;
+  const good = await depositsPostedTransfersSealed();
   const wrong = `0x${"11".repeat(32)}` as Hex;
   expect(await postLie(c, good.data, { ...good, newStateRoot: wrong })).toBe(2);
   while ((await v.round()) > 0);
@@ -113,14 +98,9 @@ it("an honest challenger beats a wrong root over good data at the one-step proof
 }, 180_000);
 
 it("a lying challenger loses to the honest defender at the one-step proof; the batch stays", async () => {
-  await appointProver();
+  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
-  await fundAccounts(core, c, 2);
-  core.sealBatch();
-  const h0 = honest(0);
-  await postLie(c, h0.data, h0);
-  const idx = await sealTransfers(core, c, 3);
-  const good = honest(idx);
+  const good = await depositsPostedTransfersSealed();
   await postLie(c, good.data, good);
   while ((await v.round()) > 0);
   expect(v.status().verifiedThrough).toBe(2);
@@ -144,15 +124,9 @@ it("a lying challenger loses to the honest defender at the one-step proof; the b
 }, 180_000);
 
 it("a defender that does not answer loses on its clock: the challenger calls timeout", async () => {
-  await appointProver();
+  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
-  await fundAccounts(core, c, 2);
-  core.sealBatch();
-  const h0 = honest(0);
-  await postLie(c, h0.data, h0);
-  while ((await v.round()) > 0);
-  const idx = await sealTransfers(core, c, 3);
-  const good = honest(idx);
+  const good = await depositsPostedTransfersSealed();
   await postLie(c, good.data, { ...good, newStateRoot: `0x${"33".repeat(32)}` as Hex });
   while ((await v.round()) > 0);
   const challenger = player(c.anvil.accounts[8]!.privateKey, async (i) => gameContext(await v.stateAfter(i - 1), await postedBatch(pub, c.d.rollup, c.d.fromBlock, i), domain()));
