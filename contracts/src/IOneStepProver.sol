@@ -5,7 +5,7 @@ pragma solidity ^0.8.24;
 /// @notice The one-step state transition the dispute game ends in: executes a single operation
 ///         of a batch on the state committed by `preRoot` and returns the state root after it,
 ///         as the TypeScript STF's `applyOp` followed by `stateRoot` would (docs/fault-proofs.md).
-/// @dev    The implementation (the Solidity copy of the STF) is the next slice of issue 7. It
+/// @dev    The implementation is `OneStepProver` (the Solidity copy of the STF). It
 ///         must be deterministic and read nothing but its arguments and constants: the game
 ///         calls it with `staticcall` (`view`), and both parties must be able to predict its
 ///         answer off chain.
