@@ -106,7 +106,7 @@ export type MoveResult = "moved" | "waiting" | "over";
 const ZERO = `0x${"00".repeat(32)}`;
 
 export class GamePlayer {
-  private readonly contexts = new Map<number, Promise<GameContext>>();
+  private readonly contexts = new Map<string, Promise<GameContext>>();
   private readonly out: (line: string) => void;
   readonly stats = { moves: 0, won: 0, lost: 0 };
 
@@ -118,12 +118,18 @@ export class GamePlayer {
     this.out(JSON.stringify({ ts: new Date().toISOString(), level, component: "game", event, ...fields }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
   }
 
-  private context(batchIndex: number): Promise<GameContext> {
-    let c = this.contexts.get(batchIndex);
+  /**
+   * This side's context of the batch L1 holds at `batchIndex` now, cached by its header hash:
+   * after a rollback another batch takes the same index and gets its own context.
+   */
+  private async context(batchIndex: number): Promise<GameContext> {
+    const stored = (await this.o.client.readContract({ address: this.o.rollup, abi: rollupAbi, functionName: "batch", args: [BigInt(batchIndex)] })) as { headerHash: Hex };
+    const key = `${batchIndex}:${stored.headerHash.toLowerCase()}`;
+    let c = this.contexts.get(key);
     if (!c) {
       c = this.o.contextOf(batchIndex);
-      c.catch(() => this.contexts.delete(batchIndex));
-      this.contexts.set(batchIndex, c);
+      c.catch(() => this.contexts.delete(key));
+      this.contexts.set(key, c);
     }
     return c;
   }
@@ -286,9 +292,15 @@ export class GameService {
     for (const g of await this.games()) {
       if (this.over.has(g.id)) continue;
       const before = this.player.stats.moves;
-      const r = await this.player.playWhileMoving(g.id);
+      try {
+        const r = await this.player.playWhileMoving(g.id);
+        if (r === "over") this.over.add(g.id);
+      } catch (e) {
+        // One game's trouble (its batch rolled back by another proof: `cancel` voids it; an RPC
+        // error) must not stop the others; it is retried next round.
+        this.o.logLine?.(JSON.stringify({ ts: new Date().toISOString(), level: "warn", component: "game", event: "move_failed", id: g.id.toString(), error: (e as Error).message.split("\n")[0] }));
+      }
       moves += this.player.stats.moves - before;
-      if (r === "over") this.over.add(g.id);
     }
     if (moves > 0 || this.over.size > 0) await this.player.withdraw();
     return moves;
