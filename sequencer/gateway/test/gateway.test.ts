@@ -123,7 +123,9 @@ describe("the SDK through two gateways", () => {
 
   it("every query route answers byte for byte as direct", async () => {
     await until(async () => (await direct.batches()).length > 0, 5_000, "a sealed batch");
-    // Quiet now: nothing moves the state between the two reads of each pair.
+    // Quiet once every op is sealed (the timer seals only pending ops): nothing moves the state
+    // between the two reads of each pair. (Without this, a batch sealed in between under load.)
+    await until(async () => seq.core.unsealedOps() === 0, 10_000, "every op sealed");
     const paths = [
       "/v1/info",
       "/v1/markets",
