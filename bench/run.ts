@@ -22,7 +22,7 @@ import { applyOp, createGenesisState, stateRoot, type CrossmarginState } from ".
 import { Nonces, placeCrossingPairs } from "./fixtures.js";
 import { gasEntries } from "../contracts/script/gas-to-bench.js";
 import { codecBench } from "./codec.js";
-import { disputeBench } from "./dispute.js";
+import { disputeBench, disputeFuzzBench } from "./dispute.js";
 import { riskBench } from "./risk.js";
 import { sequencerBench } from "./sequencer.js";
 import { signatureBench } from "./signatures.js";
@@ -295,6 +295,8 @@ if (wants("dispute")) {
   // One-step proof gas per op type and the honest side's whole game (forge, bench/dispute.ts).
   log("dispute gas (forge)…");
   for (const e of disputeBench(ROOT)) record(e);
+  log("dispute differential fuzz (TypeScript STF vs OneStepProver on anvil)…");
+  for (const e of await disputeFuzzBench({ log })) record(e);
 }
 
 if (wants("roots")) {
