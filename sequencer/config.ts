@@ -9,15 +9,17 @@ import type { Hex } from "./state/ops.js";
 import { maxBatchBytes } from "./codec/gas.js";
 import { isLoopbackRedisUrl } from "./distributed/redis.js";
 
-/** An http(s) URL on a loopback host (the sequencer talks to a local L1 node only). */
-const loopbackUrl = z.string().refine((u) => {
+/** True for an http(s) URL on a loopback host (the sequencer and its workers talk to a local L1 node only). */
+export function isLoopbackHttpUrl(u: string): boolean {
   try {
     const url = new URL(u);
     return (url.protocol === "http:" || url.protocol === "https:") && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
   } catch {
     return false;
   }
-}, "an http URL on a loopback host (http://127.0.0.1:<port>)");
+}
+
+const loopbackUrl = z.string().refine(isLoopbackHttpUrl, "an http URL on a loopback host (http://127.0.0.1:<port>)");
 
 /** L1 mode: derive L1 inputs from the Rollup's queue and post sealed batches to it. */
 export const L1ConfigSchema = z

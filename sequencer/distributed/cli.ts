@@ -5,7 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isAddress, type Address } from "viem";
-import { CONFIG_DEFAULTS, L1_DEFAULTS } from "../config.js";
+import { CONFIG_DEFAULTS, L1_DEFAULTS, isLoopbackHttpUrl } from "../config.js";
 import { connectL1 } from "../service.js";
 import { isLoopbackRedisUrl } from "./redis.js";
 import { startPostWorkerProcess } from "./workers.js";
@@ -41,7 +41,6 @@ export interface PostWorkerCli {
   jobTimeoutMs: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** Parses and validates; returns "help" or the options, or the list of problems. */
 export function parsePostWorkerCli(argv: string[], env: NodeJS.ProcessEnv = process.env): PostWorkerCli | "help" | string[] {
@@ -71,14 +70,7 @@ export function parsePostWorkerCli(argv: string[], env: NodeJS.ProcessEnv = proc
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix)) p.push(`--redis-prefix: ${JSON.stringify(redisPrefix)} is not 1 to 64 letters, digits, _ or -`);
   const rpcUrl = str("l1-rpc");
   if (!rpcUrl) p.push("--l1-rpc: required");
-  else {
-    let ok = false;
-    try {
-      const u = new URL(rpcUrl);
-      ok = (u.protocol === "http:" || u.protocol === "https:") && LOOPBACK.has(u.hostname);
-    } catch {}
-    if (!ok) p.push(`--l1-rpc: ${JSON.stringify(rpcUrl)} is not an http(s) URL on a loopback host`);
-  }
+  else if (!isLoopbackHttpUrl(rpcUrl)) p.push(`--l1-rpc: ${JSON.stringify(rpcUrl)} is not an http(s) URL on a loopback host`);
   const rollup = str("rollup");
   if (!rollup) p.push("--rollup: required");
   else if (!isAddress(rollup, { strict: false })) p.push(`--rollup: ${JSON.stringify(rollup)} is not an address (0x + 40 hex digits)`);
