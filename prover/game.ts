@@ -91,7 +91,7 @@ export interface GameState {
 }
 
 export interface GamePlayerOptions {
-  client: Pick<PublicClient, "readContract" | "simulateContract" | "waitForTransactionReceipt">;
+  client: Pick<PublicClient, "readContract" | "simulateContract" | "estimateContractGas" | "waitForTransactionReceipt">;
   wallet: WalletClient;
   account: LocalAccount;
   disputeGame: Address;
@@ -155,7 +155,10 @@ export class GamePlayer {
 
   private async send(functionName: string, args: readonly unknown[], value?: bigint): Promise<bigint | null> {
     const { request, result } = await this.o.client.simulateContract({ address: this.o.disputeGame, abi: disputeGameAbi, functionName: functionName as never, args: args as never, account: this.o.account, ...(value === undefined ? {} : { value }) } as never);
-    const hash = await this.o.wallet.writeContract({ ...(request as object), account: this.o.account } as never);
+    // A margin over the node's estimate: `step` forwards 63/64 of its gas to the prover, and an
+    // estimate at the edge made a mined step run out (seen under load).
+    const gas = await this.o.client.estimateContractGas({ address: this.o.disputeGame, abi: disputeGameAbi, functionName: functionName as never, args: args as never, account: this.o.account, ...(value === undefined ? {} : { value }) } as never);
+    const hash = await this.o.wallet.writeContract({ ...(request as object), account: this.o.account, gas: (gas * 13n) / 10n + 50_000n } as never);
     const r = await this.o.client.waitForTransactionReceipt({ hash, pollingInterval: 50, timeout: 60_000 });
     if (r.status !== "success") throw new Error(`DisputeGame.${functionName} reverted (tx ${hash})`);
     this.stats.moves++;

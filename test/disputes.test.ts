@@ -75,7 +75,8 @@ it("the sequencer service defends its honest batch against a lying challenger an
     return (await status(d, id)) === STATUS_DEFENDER_WON;
   }, 60_000, "the defender's win");
   expect(lines.some((l) => l.includes('"component":"game"') && l.includes('"event":"bisected"'))).toBe(true);
-  expect(lines.some((l) => l.includes('"component":"game"') && l.includes('"event":"stepped"'))).toBe(true);
+  // The service logs its step after the receipt the test may already have seen.
+  await until(lines, () => lines.some((l) => l.includes('"component":"game"') && l.includes('"event":"stepped"')), 10_000, "the defender's step line");
   // The batch stands (later ones may have been posted meanwhile); the service withdrew the bond it won.
   expect(await pub.readContract({ address: d.rollup, abi: rollupAbi, functionName: "nextBatchIndex" })).toBeGreaterThanOrEqual(next);
   await until(lines, async () => ((await pub.readContract({ address: d.disputeGame, abi: disputeGameAbi, functionName: "credit", args: [seq.l1!.clients.sequencer.account.address] })) === 0n ? true : null), 15_000, "the defender's withdrawal");
