@@ -22,6 +22,13 @@ library OneStepLayout {
     /// @dev `params.oracleSigners` (field 4): a vector of 8 addresses, one chunk each (depth 3).
     uint256 internal constant PARAMS_ORACLE_SIGNERS = 260;
     uint256 internal constant MAX_ORACLE_SIGNERS = 8;
+    /// @dev `Params` fields 5 … 9: liquidationPenaltyPpm, liquidationBufferPpm (uint32),
+    ///      pacingWindowMs, accountLiquidationCap, insuranceLossCap (uint64).
+    uint256 internal constant PARAMS_LIQUIDATION_PENALTY = 261;
+    uint256 internal constant PARAMS_LIQUIDATION_BUFFER = 262;
+    uint256 internal constant PARAMS_PACING_WINDOW = 263;
+    uint256 internal constant PARAMS_ACCOUNT_LIQUIDATION_CAP = 264;
+    uint256 internal constant PARAMS_INSURANCE_LOSS_CAP = 265;
     uint256 internal constant PARAMS_FUNDING_INTERVAL = 266;
     uint256 internal constant PARAMS_MAX_FUNDING_RATE = 267;
     /// @dev `params.backstopAccount` (field 15, uint32).
@@ -29,6 +36,15 @@ library OneStepLayout {
     uint256 internal constant PARAMS_PORTFOLIO_FLOOR = 268;
     uint256 internal constant PARAMS_PORTFOLIO_MAINTENANCE = 269;
     uint256 internal constant PARAMS_GROUP_SHOCKS = 270;
+    /// @dev `state.insuranceFund` (field 7, gindex 23): four int128 packed two per chunk, so
+    ///      chunk `asset >> 1` is at 46 or 47.
+    uint256 internal constant INSURANCE_FUND_FIRST = 46;
+    /// @dev `state.insuranceWindow` (field 8, a two-field container at gindex 24):
+    ///      windowStart (uint64) and paidInWindow (uint128).
+    uint256 internal constant INSURANCE_WINDOW_START = 48;
+    uint256 internal constant INSURANCE_WINDOW_PAID = 49;
+    /// @dev `state.socializedLoss` (field 9, uint128).
+    uint256 internal constant SOCIALIZED_LOSS = 25;
     uint256 internal constant L1_NEXT_INDEX = L.L1_NEXT_INDEX_GINDEX;
     uint256 internal constant L1_CHAIN_HASH = L.L1_CHAIN_HASH_GINDEX;
     uint256 internal constant ASSETS_LENGTH = L.ASSETS_LENGTH_GINDEX;
@@ -41,6 +57,8 @@ library OneStepLayout {
     uint256 internal constant ACCOUNT_NONCES = 3;
     uint256 internal constant ACCOUNT_SESSION_KEYS = 4;
     uint256 internal constant ACCOUNT_ORDERS = 6;
+    /// @dev `Account.pacing` (field 7): a two-field container, windowStart (0) and liquidatedInWindow (1).
+    uint256 internal constant ACCOUNT_PACING = 7;
 
     /// @dev `Order` fields (8-leaf tree).
     uint256 internal constant ORDER_MARKET = 0;
@@ -62,12 +80,16 @@ library OneStepLayout {
     uint256 internal constant MARKET_ORACLE_TIMESTAMP = 5;
     uint256 internal constant MARKET_FUNDING_INDEX = 6;
     uint256 internal constant MARKET_GROUP = 8;
+    uint256 internal constant MARKET_LIQUIDATION_CAP = 9;
     uint256 internal constant MARKET_STATUS = 0;
     uint256 internal constant MARKET_TICK_SIZE = 1;
     uint256 internal constant MARKET_LOT_SIZE = 2;
     uint256 internal constant MARKET_OPEN_INTEREST = 7;
     uint256 internal constant MARKET_LAST_FUNDING_TIME = 10;
     uint256 internal constant MARKET_FUNDING_POOL = 11;
+    /// @dev `Market` pacing fields: pacingWindowStart (12), liquidatedInWindow (13).
+    uint256 internal constant MARKET_PACING_WINDOW_START = 12;
+    uint256 internal constant MARKET_LIQUIDATED_IN_WINDOW = 13;
     uint256 internal constant MARGIN_TIERS = 4;
     uint256 internal constant TIER_NOTIONAL_CAP = 0;
     uint256 internal constant TIER_IMF = 1;
@@ -120,6 +142,16 @@ library OneStepLayout {
         return ((L.ASSETS_FIRST_GINDEX + asset) << L.ASSET_DEPTH) | field;
     }
 
+    /// @dev The root of `state.markets[m]` (a zero chunk beyond the list's length).
+    function marketRoot(uint256 m) internal pure returns (uint256) {
+        return L.MARKETS_FIRST_GINDEX + m;
+    }
+
+    /// @dev The root of `state.assets[i]` (a zero chunk beyond the list's length).
+    function assetRoot(uint256 i) internal pure returns (uint256) {
+        return L.ASSETS_FIRST_GINDEX + i;
+    }
+
     function marketField(uint256 market, uint256 field) internal pure returns (uint256) {
         return ((L.MARKETS_FIRST_GINDEX + market) << MARKET_DEPTH) | field;
     }
@@ -134,6 +166,14 @@ library OneStepLayout {
 
     function positionField(uint256 a, uint256 market, uint256 field) internal pure returns (uint256) {
         return (positionSlot(a, market) << POSITION_DEPTH) | field;
+    }
+
+    function insuranceFundChunk(uint256 asset) internal pure returns (uint256) {
+        return INSURANCE_FUND_FIRST + (asset >> 1);
+    }
+
+    function pacingField(uint256 a, uint256 field) internal pure returns (uint256) {
+        return (accountField(a, ACCOUNT_PACING) << 1) | field;
     }
 
     function oracleSigner(uint256 k) internal pure returns (uint256) {
