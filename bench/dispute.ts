@@ -74,7 +74,7 @@ export function disputeBench(root: string): DisputeEntry[] {
 export async function disputeFuzzBench(o: { total?: number; seed?: number; log?: (s: string) => void } = {}): Promise<DisputeEntry[]> {
   const { ONESTEP_DOMAIN, ONESTEP_TYPES, buildVectors } = await import("../contracts/script/gen-onestep-fixtures.js");
   const { startAnvil } = await import("../sequencer/l1/anvil.js");
-  const { l1Clients } = await import("../sequencer/l1/deploy.js");
+  const { creator, deployOneStepProver, l1Clients } = await import("../sequencer/l1/deploy.js");
   const { loadArtifact } = await import("../sequencer/l1/artifacts.js");
   const log = o.log ?? (() => {});
   const total = o.total ?? Number(process.env.BENCH_FUZZ_OPS ?? 10_000);
@@ -83,8 +83,7 @@ export async function disputeFuzzBench(o: { total?: number; seed?: number; log?:
   try {
     const clients = l1Clients(anvil.url, anvil.chainId, { deployer: anvil.accounts[0]!.privateKey, sequencer: anvil.accounts[1]!.privateKey }, { pollingIntervalMs: 20 });
     const art = loadArtifact("OneStepProver");
-    const hash = await clients.deployer.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [ONESTEP_DOMAIN.chainId, ONESTEP_DOMAIN.verifyingContract] });
-    const prover = (await clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })).contractAddress!;
+    const prover = await deployOneStepProver(creator(clients.deployer, clients.public), ONESTEP_DOMAIN.chainId, ONESTEP_DOMAIN.verifyingContract);
     let ops = 0;
     let accepted = 0;
     const mismatches: string[] = [];

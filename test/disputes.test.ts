@@ -13,7 +13,7 @@ import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, expect, it } from "vitest";
 import { GamePlayer, gameContext, postedBatch } from "../prover/game.js";
-import { appointProver, honestBatch } from "../prover/test/helpers.js";
+import { honestBatch } from "../prover/test/helpers.js";
 import { postLie } from "../prover/test/malicious.js";
 import { createCrossmarginClient } from "../sdk/index.js";
 import type { SequencerCore } from "../sequencer/core/sequencer.js";
@@ -38,7 +38,6 @@ it("the sequencer service defends its honest batch against a lying challenger an
   const stack: Stack = await startStack("embedded");
   cleanup.push(() => stopStack(stack));
   const { anvil, d, seq, lines } = stack;
-  await appointProver(anvil, d);
   const oracle = createCrossmarginClient({ url: seq.url, account: privateKeyToAccount(DEVNET_ORACLE_KEY), accountIndex: 0 });
   let last: bigint = 0n;
   for (let i = 0; i < 3; i++) {
@@ -88,7 +87,6 @@ it("a verifier with --challenger-key opens and plays the game on a wrong root, s
   cleanup.push(() => c.anvil.stop());
   const core: SequencerCore = openTestCore(tmpDb());
   cleanup.push(() => core.log.close());
-  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
   const honest = (i: number) => honestBatch(core, i);
   await fundAccounts(core, c, 2);

@@ -22,7 +22,7 @@ import { encodeBatchFrom } from "../../sequencer/codec/batch.js";
 import { compressBatch } from "../../sequencer/codec/compress.js";
 import { DECODE_GAS_BOUND, maxBatchBytes } from "../../sequencer/codec/gas.js";
 import { startAnvil } from "../../sequencer/l1/anvil.js";
-import { contractsOf, deploy, l1Clients, rollupAbi } from "../../sequencer/l1/deploy.js";
+import { contractsOf, creator, deploy, deployOneStepProver, l1Clients, rollupAbi } from "../../sequencer/l1/deploy.js";
 import { headerHash, type BatchHeader } from "../../sequencer/l1/poster.js";
 import type { ReferenceOps } from "../codec.js";
 import { workloadGenesis } from "../workload.js";
@@ -141,8 +141,7 @@ export async function stfFillGas(log: (s: string) => void = () => {}): Promise<S
   try {
     const clients = l1Clients(anvil.url, anvil.chainId, { deployer: anvil.accounts[0]!.privateKey, sequencer: anvil.accounts[1]!.privateKey }, { pollingIntervalMs: 20 });
     const art = loadArtifact("OneStepProver");
-    const created = await clients.deployer.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [BigInt(fx.chainId), fx.rollup] });
-    const prover = (await clients.public.waitForTransactionReceipt({ hash: created, pollingInterval: 20 })).contractAddress!;
+    const prover = await deployOneStepProver(creator(clients.deployer, clients.public), BigInt(fx.chainId), fx.rollup);
     const gas: number[] = [];
     const sizes: number[] = [];
     for (const v of accepted) {

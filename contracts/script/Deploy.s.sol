@@ -8,14 +8,17 @@ import {IOneStepProver} from "../src/IOneStepProver.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {Vault} from "../src/Vault.sol";
 import {MockERC20} from "../src/test/MockERC20.sol";
+import {OneStepDeploy} from "./OneStepDeploy.sol";
 
 /// @title DeployBase
 /// @notice The one way Crossmargin's L1 contracts are deployed and wired: by the forge script
 ///         below (local devnet) and by every forge test (`contracts/test/lib/Setup.sol`).
 /// @dev Order: Governance (owner, delay, genesis STF values) -> Rollup (governance, sequencer,
 ///      genesis root, parameters) -> Vault (rollup, governance, tokens) -> `rollup.initVault`
-///      -> `governance.init` (which checks delay >= challenge window) -> DisputeGame (rollup,
-///      governance, no prover yet, clocks scaled to the window) -> `governance.initDisputeGame`.
+///      -> `governance.init` (which checks delay >= challenge window) -> the one-step prover
+///      (`OneStepDeploy`, signing domain = this chain and the Rollup; skipped when
+///      `oneStepProver` is false) -> DisputeGame (rollup, governance, prover, clocks scaled to
+///      the window) -> `governance.initDisputeGame`.
 ///      The deployer must make the `init*` calls, so this runs in the deploying account's context.
 abstract contract DeployBase {
     /// @notice What to deploy.
@@ -28,6 +31,9 @@ abstract contract DeployBase {
         /// Token of asset 0, 1, ... (must match the genesis state's assets).
         address[] tokens;
         Governance.Genesis genesis;
+        /// Deploy the one-step prover (false: root games cannot open until governance sets
+        /// one; the game's own tests use stand-in provers).
+        bool oneStepProver;
     }
 
     /// @notice The deployed contracts.
@@ -45,11 +51,10 @@ abstract contract DeployBase {
         d.vault = new Vault(d.rollup, address(d.governance), c.tokens);
         d.rollup.initVault(address(d.vault));
         d.governance.init(d.rollup, d.vault);
-        // No one-step prover yet (issue 7's next slice): data faults are provable, root games
-        // open once governance sets a prover.
-        d.disputeGame = new DisputeGame(
-            d.rollup, address(d.governance), IOneStepProver(address(0)), _disputeParams(c.params.challengeWindow)
-        );
+        IOneStepProver prover =
+            c.oneStepProver ? OneStepDeploy.deploy(block.chainid, address(d.rollup)) : IOneStepProver(address(0));
+        d.disputeGame =
+            new DisputeGame(d.rollup, address(d.governance), prover, _disputeParams(c.params.challengeWindow));
         d.governance.initDisputeGame(d.disputeGame);
     }
 
@@ -122,7 +127,8 @@ contract Deploy is DeployBase {
                 timelockDelay: 2 days,
                 params: _defaultParams(),
                 tokens: tokens,
-                genesis: _testGenesis()
+                genesis: _testGenesis(),
+                oneStepProver: true
             })
         );
         vm.stopBroadcast();

@@ -8,18 +8,18 @@ import {OneStepLayout as S} from "./onestep/OneStepLayout.sol";
 import {Margin} from "./onestep/Margin.sol";
 import {StateLayout as L} from "./lib/StateLayout.sol";
 import {OneStepBase} from "./onestep/OneStepBase.sol";
-import {OneStepTrading} from "./onestep/OneStepTrading.sol";
+import {IOneStepPart} from "./onestep/IOneStepPart.sol";
 
 /// @title OneStepProver
 /// @notice The Solidity copy of the STF (sequencer/state) for one operation: verifies the
 ///         witness (an SSZ multiproof, docs/fault-proofs.md §Witness) against the pre-state
 ///         root, executes the operation on the witnessed nodes with the TypeScript STF's rules,
 ///         and hashes the same nodes again for the post-state root.
-/// @dev Supported so far: Deposit, ForcedWithdraw, Withdraw, Transfer, GrantSessionKey,
-///      RevokeSessionKey, CancelOrder, CancelAll, OracleUpdate, FundingTick here; PlaceOrder,
-///      Fill, SetMarginMode, AdjustIsolatedMargin and SetPortfolioMargin in `OneStepTrading`,
-///      which this contract deploys and forwards to (`isSupported`).
-///      Any other operation type reverts `UnsupportedOperation` (never a verdict).
+/// @dev Executed here: Deposit, ForcedWithdraw, Withdraw, Transfer, GrantSessionKey,
+///      RevokeSessionKey, CancelOrder, CancelAll, OracleUpdate, FundingTick. Every other type is
+///      forwarded to the first of `parts` that supports it (`IOneStepPart`: OneStepTrading for
+///      the position operations, and the parts listed in docs/fault-proofs.md §Witness).
+///      A type no one supports reverts `UnsupportedOperation` (never a verdict).
 ///
 ///      Refusals follow stf.ts: a refused account-signed operation changes nothing (post-root
 ///      = pre-root); an L1 input is consumed even when its effect is refused (queue cursor,
@@ -69,13 +69,28 @@ contract OneStepProver is OneStepBase, IOneStepProver {
     bytes32 internal constant TRANSFER_TYPE_HASH =
         keccak256("Transfer(uint32 account,uint64 nonce,uint32 to,uint8 asset,uint128 amount)");
 
-    /// @notice Executes the position operations (a second contract: EIP-170 caps each one's code).
-    OneStepTrading public immutable TRADING;
+    /// @notice A part's signing domain differs from the prover's: it would recover other signers.
+    error PartDomainMismatch(address part);
+
+    /// @notice The contracts executing the operation types this one does not, in lookup order
+    ///         (EIP-170 caps each contract's code). Fixed at deployment: a new STF is a new prover.
+    IOneStepPart[] internal _parts;
 
     /// @param chainId The L1 chain id of the signing domain.
     /// @param rollup The Rollup contract (the domain's `verifyingContract`).
-    constructor(uint256 chainId, address rollup) OneStepBase(chainId, rollup) {
-        TRADING = new OneStepTrading(chainId, rollup);
+    /// @param parts_ The parts, each deployed with the same chain id and Rollup.
+    constructor(uint256 chainId, address rollup, IOneStepPart[] memory parts_) OneStepBase(chainId, rollup) {
+        for (uint256 i; i < parts_.length; ++i) {
+            if (OneStepBase(address(parts_[i])).DOMAIN_SEPARATOR() != DOMAIN_SEPARATOR) {
+                revert PartDomainMismatch(address(parts_[i]));
+            }
+            _parts.push(parts_[i]);
+        }
+    }
+
+    /// @notice The parts, in lookup order.
+    function parts() external view returns (IOneStepPart[] memory) {
+        return _parts;
     }
 
     // ================================================================ entry point
@@ -87,8 +102,11 @@ contract OneStepProver is OneStepBase, IOneStepProver {
         returns (bytes32 postRoot)
     {
         (uint8 selector, uint64 ts) = _header(opBytes);
-        if (!isSupported(selector)) revert UnsupportedOperation(selector);
-        if (TRADING.isSupported(selector)) return TRADING.execute(preRoot, opBytes, witness);
+        if (!_executesHere(selector)) {
+            IOneStepPart part = _partFor(selector);
+            if (address(part) == address(0)) revert UnsupportedOperation(selector);
+            return part.execute(preRoot, opBytes, witness);
+        }
         bytes calldata body = opBytes[13:];
 
         Witness.Proof memory w = Witness.verified(witness, preRoot);
@@ -118,12 +136,27 @@ contract OneStepProver is OneStepBase, IOneStepProver {
         return w.root();
     }
 
-    /// @notice Whether this prover executes operations with this union selector (types.ts OP_TYPES).
+    /// @notice Whether this prover (itself or a part) executes operations with this union
+    ///         selector (types.ts OP_TYPES).
     function isSupported(uint8 selector) public view returns (bool) {
+        return _executesHere(selector) || address(_partFor(selector)) != address(0);
+    }
+
+    function _executesHere(uint8 selector) internal pure returns (bool) {
         return selector == OP_DEPOSIT || selector == OP_WITHDRAW || selector == OP_TRANSFER
             || selector == OP_GRANT_SESSION_KEY || selector == OP_REVOKE_SESSION_KEY || selector == OP_CANCEL_ORDER
             || selector == OP_CANCEL_ALL || selector == OP_FORCED_WITHDRAW || selector == OP_ORACLE_UPDATE
-            || selector == OP_FUNDING_TICK || TRADING.isSupported(selector);
+            || selector == OP_FUNDING_TICK;
+    }
+
+    /// @dev The first part supporting `selector`, or address(0).
+    function _partFor(uint8 selector) internal view returns (IOneStepPart) {
+        uint256 n = _parts.length;
+        for (uint256 i; i < n; ++i) {
+            IOneStepPart part = _parts[i];
+            if (part.isSupported(selector)) return part;
+        }
+        return IOneStepPart(address(0));
     }
 
     // ================================================================ L1 inputs

@@ -6,6 +6,7 @@ import {DisputeGameBase} from "./DisputeGame.t.sol";
 import {DisputeGame} from "../src/DisputeGame.sol";
 import {Governance} from "../src/Governance.sol";
 import {OneStepProver} from "../src/OneStepProver.sol";
+import {OneStepDeploy} from "../script/OneStepDeploy.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {BatchCodec} from "../src/lib/BatchCodec.sol";
 
@@ -56,7 +57,7 @@ contract DisputeGameOneStepTest is DisputeGameBase {
     ///         CancelAll of its golden vectors: the wrong root loses, the right root stands.
     function test_game_endsInTheRealOneStepProver() public {
         string memory json = vm.readFile(string.concat(vm.projectRoot(), "/contracts/test/fixtures/onestep-CancelAll.json"));
-        OneStepProver real = new OneStepProver(vm.parseJsonUint(json, ".chainId"), vm.parseJsonAddress(json, ".rollup"));
+        OneStepProver real = OneStepDeploy.deploy(vm.parseJsonUint(json, ".chainId"), vm.parseJsonAddress(json, ".rollup"));
         _timelock(abi.encodeCall(Governance.setOneStepProver, (address(real))));
         uint256 i;
         while (vm.parseJsonUint(json, string.concat(".vectors[", vm.toString(i), "].accepted")) != 1) ++i;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Test} from "./lib/Test.sol";
 import {console} from "./lib/console.sol";
 import {OneStepProver} from "../src/OneStepProver.sol";
+import {OneStepDeploy} from "../script/OneStepDeploy.sol";
 import {Witness} from "../src/onestep/Witness.sol";
 import {OneStepBase} from "../src/onestep/OneStepBase.sol";
 
@@ -28,7 +29,7 @@ contract OneStepProverTest is Test {
 
     function _load(string memory opType) internal returns (OneStepProver prover, string memory json, uint256 n) {
         json = vm.readFile(_path(opType));
-        prover = new OneStepProver(vm.parseJsonUint(json, ".chainId"), vm.parseJsonAddress(json, ".rollup"));
+        prover = OneStepDeploy.deploy(vm.parseJsonUint(json, ".chainId"), vm.parseJsonAddress(json, ".rollup"));
         n = vm.parseJsonUint(json, ".count");
     }
 

@@ -30,7 +30,7 @@ import { restoreState, serializeState } from "../../sequencer/storage/snapshot.j
 import { GamePlayer, type GameContext, gameContext, postedBatch } from "../game.js";
 import type { Verifier } from "../verifier.js";
 import type { OneStepCase } from "../witness.js";
-import { appointProver, honestBatch, testVerifier } from "./helpers.js";
+import { honestBatch, testVerifier } from "./helpers.js";
 import { postLie } from "./malicious.js";
 
 const USD = 1_000_000n;
@@ -72,7 +72,6 @@ function claimedRoots(pre: CrossmarginState, ops: SequencedOp[], forced: Map<num
 }
 
 it("forged signature, inflated withdrawal, limit-breaking fill, wrong root after a fill: each convicted at the one-step proof", async () => {
-  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
   const domain = { chainId: BigInt(c.anvil.chainId), verifyingContract: c.d.rollup };
   // L1 batch 1, honest: two funded accounts.

@@ -19,7 +19,7 @@ import { stateAtL1Batch } from "../../sequencer/l1/proofs.js";
 import { type Chain, GENESIS, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
 import { GamePlayer, type GameContext, gameContext, postedBatch } from "../game.js";
 import { Verifier } from "../verifier.js";
-import { appointProver, honestBatch, testVerifier } from "./helpers.js";
+import { honestBatch, testVerifier } from "./helpers.js";
 import { postLie } from "./malicious.js";
 
 let c: Chain;
@@ -63,7 +63,6 @@ async function depositsPostedTransfersSealed() {
 }
 
 it("an honest challenger beats a wrong root over good data at the one-step proof; the batch is rolled back and re-posted", async () => {
-  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
   const good = await depositsPostedTransfersSealed();
   const wrong = `0x${"11".repeat(32)}` as Hex;
@@ -98,7 +97,6 @@ it("an honest challenger beats a wrong root over good data at the one-step proof
 }, 180_000);
 
 it("a lying challenger loses to the honest defender at the one-step proof; the batch stays", async () => {
-  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
   const good = await depositsPostedTransfersSealed();
   await postLie(c, good.data, good);
@@ -124,7 +122,6 @@ it("a lying challenger loses to the honest defender at the one-step proof; the b
 }, 180_000);
 
 it("a defender that does not answer loses on its clock: the challenger calls timeout", async () => {
-  await appointProver(c.anvil, c.d);
   const pub = c.d.clients.public;
   const good = await depositsPostedTransfersSealed();
   await postLie(c, good.data, { ...good, newStateRoot: `0x${"33".repeat(32)}` as Hex });

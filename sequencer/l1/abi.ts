@@ -4619,6 +4619,11 @@ export const oneStepProverAbi = [
         "name": "rollup",
         "type": "address",
         "internalType": "address"
+      },
+      {
+        "name": "parts_",
+        "type": "address[]",
+        "internalType": "contract IOneStepPart[]"
       }
     ],
     "stateMutability": "nonpayable"
@@ -4632,19 +4637,6 @@ export const oneStepProverAbi = [
         "name": "",
         "type": "bytes32",
         "internalType": "bytes32"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "TRADING",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "address",
-        "internalType": "contract OneStepTrading"
       }
     ],
     "stateMutability": "view"
@@ -4698,6 +4690,19 @@ export const oneStepProverAbi = [
     "stateMutability": "view"
   },
   {
+    "type": "function",
+    "name": "parts",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address[]",
+        "internalType": "contract IOneStepPart[]"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
     "type": "error",
     "name": "BadLength",
     "inputs": [
@@ -4712,6 +4717,174 @@ export const oneStepProverAbi = [
         "internalType": "uint256"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "OpMalformed",
+    "inputs": [
+      {
+        "name": "selector",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PartDomainMismatch",
+    "inputs": [
+      {
+        "name": "part",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnsupportedOperation",
+    "inputs": [
+      {
+        "name": "selector",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WitnessMalformed",
+    "inputs": [
+      {
+        "name": "gindex",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WitnessNodeInvalid",
+    "inputs": [
+      {
+        "name": "gindex",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WitnessNodeMissing",
+    "inputs": [
+      {
+        "name": "gindex",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WitnessRootMismatch",
+    "inputs": [
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "preRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  }
+] as const;
+
+/** ABI of `contracts/src/onestep/OneStepTrading.sol`. */
+export const oneStepTradingAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "chainId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "rollup",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "DOMAIN_SEPARATOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "execute",
+    "inputs": [
+      {
+        "name": "preRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "opBytes",
+        "type": "bytes",
+        "internalType": "bytes"
+      },
+      {
+        "name": "witness",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "postRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "isSupported",
+    "inputs": [
+      {
+        "name": "selector",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "pure"
   },
   {
     "type": "error",

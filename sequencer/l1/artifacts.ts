@@ -21,8 +21,9 @@ export const CONTRACT_SOURCES = {
   Vault: "contracts/src/Vault.sol",
   Governance: "contracts/src/Governance.sol",
   DisputeGame: "contracts/src/DisputeGame.sol",
-  // The one-step STF (deploys its OneStepTrading half itself); set on the game by governance.
+  // The one-step STF: the prover and its parts (deploy.ts ONE_STEP_PARTS), given to the game.
   OneStepProver: "contracts/src/OneStepProver.sol",
+  OneStepTrading: "contracts/src/onestep/OneStepTrading.sol",
   MockERC20: "contracts/src/test/MockERC20.sol",
   // The on-chain-only peer measured by bench/peers (not deployed by the devnet).
   MiniMargin: "contracts/src/test/MiniMargin.sol",

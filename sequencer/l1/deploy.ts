@@ -9,7 +9,9 @@
  *   → Rollup(governance, sequencer, stateRoot(createGenesisState(genesis)), params)
  *   → Vault(rollup, governance, tokens)
  *   → rollup.initVault(vault) → governance.init(rollup, vault)      (deployer, as in the script)
- *   → DisputeGame(rollup, governance, no prover, disputeParams(challengeWindow))
+ *   → the one-step STF: its parts (ONE_STEP_PARTS), then OneStepProver(chainId, rollup, parts)
+ *     (contracts/script/OneStepDeploy.sol)
+ *   → DisputeGame(rollup, governance, prover, disputeParams(challengeWindow))
  *   → governance.initDisputeGame(game)                                 (deployer, as in the script)
  *   → rollup.postBond{value: bond}()                                  (sequencer; not in the script)
  *
@@ -204,6 +206,8 @@ export interface DeployOptions {
   bond?: bigint;
   /** Per-transaction receipt timeout (default 30 s): a chain that does not mine fails fast. */
   receiptTimeoutMs?: number;
+  /** Deploy the one-step prover and give it to the game (default true; false: root games cannot open). */
+  oneStepProver?: boolean;
 }
 
 export interface Deployment {
@@ -216,8 +220,10 @@ export interface Deployment {
   governance: Address;
   rollup: Address;
   vault: Address;
-  /** The dispute game (no one-step prover yet: data faults only until governance sets one). */
+  /** The dispute game. */
   disputeGame: Address;
+  /** The game's one-step prover (zero when deployed without one). */
+  oneStepProver: Address;
   /** Token of asset 0, 1, … */
   tokens: Address[];
   owner: Address;
@@ -280,7 +286,8 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
   const vault = await create("Vault", [rollup, governance, tokens]);
   await mined(await deployer.writeContract({ address: rollup, abi: rollupAbi, functionName: "initVault", args: [vault] }), "rollup.initVault");
   await mined(await deployer.writeContract({ address: governance, abi: governanceAbi, functionName: "init", args: [rollup, vault] }), "governance.init");
-  const disputeGame = await create("DisputeGame", [rollup, governance, zeroAddress, disputeParams(params.challengeWindow)]);
+  const oneStepProver = o.oneStepProver === false ? zeroAddress : await deployOneStepProver(create, BigInt(chainId), rollup);
+  const disputeGame = await create("DisputeGame", [rollup, governance, oneStepProver, disputeParams(params.challengeWindow)]);
   await mined(await deployer.writeContract({ address: governance, abi: governanceAbi, functionName: "initDisputeGame", args: [disputeGame] }), "governance.initDisputeGame");
   const bond = o.bond ?? params.sequencerBond;
   if (bond > 0n) {
@@ -303,9 +310,39 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
   if (seq.toLowerCase() !== sequencer.toLowerCase()) throw new Error("deploy: rollup.sequencer");
   if (bonded < bond) throw new Error("deploy: bond not posted");
   if (gameOf.toLowerCase() !== disputeGame.toLowerCase()) throw new Error("deploy: rollup.disputeGame not wired");
+  const proverOf = await pub.readContract({ address: disputeGame, abi: disputeGameAbi, functionName: "prover" });
+  if (proverOf.toLowerCase() !== oneStepProver.toLowerCase()) throw new Error("deploy: disputeGame.prover not wired");
 
   const rpcUrl = clients.chain.rpcUrls.default.http[0]!;
-  return { chainId, rpcUrl, fromBlock, toBlock, governance, rollup, vault, disputeGame, tokens, owner, sequencer, genesisRoot, params, timelockDelay, clients };
+  return { chainId, rpcUrl, fromBlock, toBlock, governance, rollup, vault, disputeGame, oneStepProver, tokens, owner, sequencer, genesisRoot, params, timelockDelay, clients };
+}
+
+/**
+ * The one-step STF's parts, in the prover's lookup order: each a contract of its own (EIP-170
+ * caps code per contract, EIP-3860 initcode). contracts/script/OneStepDeploy.sol deploys the
+ * same list.
+ */
+export const ONE_STEP_PARTS = ["OneStepTrading"] as const satisfies readonly ContractName[];
+
+/**
+ * Deploys the one-step STF for the signing domain (`chainId`, `rollup`): its parts, then the
+ * prover routing to them. `create` deploys one artifact and returns its address.
+ */
+export async function deployOneStepProver(create: (name: ContractName, args: readonly unknown[]) => Promise<Address>, chainId: bigint, rollup: Address): Promise<Address> {
+  const parts: Address[] = [];
+  for (const name of ONE_STEP_PARTS) parts.push(await create(name, [chainId, rollup]));
+  return create("OneStepProver", [chainId, rollup, parts]);
+}
+
+/** A `create` for `deployOneStepProver` outside `deploy` (benches, tests): deploys with `wallet`, waits for the receipt. */
+export function creator(wallet: WalletClient<HttpTransport, Chain, Account>, pub: PublicClient, pollingInterval = 20) {
+  return async (name: ContractName, args: readonly unknown[]): Promise<Address> => {
+    const art = loadArtifact(name);
+    const hash = await wallet.deployContract({ abi: art.abi, bytecode: art.bytecode, args });
+    const r = await pub.waitForTransactionReceipt({ hash, pollingInterval });
+    if (r.status !== "success" || !r.contractAddress) throw new Error(`${name} deployment failed (tx ${hash})`);
+    return r.contractAddress;
+  };
 }
 
 export { rollupAbi, vaultAbi, governanceAbi, mockErc20Abi, disputeGameAbi };

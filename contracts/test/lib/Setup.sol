@@ -117,7 +117,9 @@ abstract contract Setup is Test, DeployBase {
                 timelockDelay: DELAY,
                 params: _defaultParams(),
                 tokens: tokens,
-                genesis: _testGenesis()
+                genesis: _testGenesis(),
+                // The game under test (`game`, set below) brings its own stand-in prover.
+                oneStepProver: false
             })
         );
         governance = d.governance;

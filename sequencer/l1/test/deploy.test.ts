@@ -10,8 +10,10 @@ import { createGenesisState, stateRoot } from "../../state/index.js";
 import { RISK_DEFAULTS } from "../../state/genesis.js";
 import { ABI_PATH, renderAbis } from "../gen-abi.js";
 import { type Anvil, startAnvil } from "../anvil.js";
-import { getContract, zeroAddress } from "viem";
-import { DEFAULT_PARAMS, DEFAULT_TIMELOCK_DELAY, contractsOf, deploy, disputeGameAbi, disputeParams, l1Clients } from "../deploy.js";
+import { domainSeparator, getContract } from "viem";
+import { oneStepProverAbi } from "../abi.js";
+import { OP_TYPES } from "../../state/types.js";
+import { DEFAULT_PARAMS, DEFAULT_TIMELOCK_DELAY, ONE_STEP_PARTS, contractsOf, deploy, disputeGameAbi, disputeParams, l1Clients } from "../deploy.js";
 import { type Chain, GENESIS, openTestCore, setupChain, tmpDb } from "./helpers.js";
 
 describe("anvil", () => {
@@ -104,12 +106,20 @@ describe("deploy", () => {
     expect((await k.governance.read.vault()).toLowerCase()).toBe(c.d.vault.toLowerCase());
     expect((await k.governance.read.owner()).toLowerCase()).toBe(c.anvil.accounts[0]!.address.toLowerCase());
     expect(await k.governance.read.delay()).toBe(DEFAULT_TIMELOCK_DELAY);
-    // The dispute game, appointed at deployment (no one-step prover yet), clocks scaled to the window.
+    // The dispute game, appointed at deployment with the one-step prover, clocks scaled to the window.
     expect((await k.rollup.read.disputeGame()).toLowerCase()).toBe(c.d.disputeGame.toLowerCase());
     const game = getContract({ address: c.d.disputeGame, abi: disputeGameAbi, client: c.d.clients.public });
     expect((await game.read.rollup()).toLowerCase()).toBe(c.d.rollup.toLowerCase());
     expect((await game.read.governance()).toLowerCase()).toBe(c.d.governance.toLowerCase());
-    expect(await game.read.prover()).toBe(zeroAddress);
+    expect((await game.read.prover()).toLowerCase()).toBe(c.d.oneStepProver.toLowerCase());
+    // The prover signs in this chain's and this Rollup's domain, and routes to every part.
+    const prover = getContract({ address: c.d.oneStepProver, abi: oneStepProverAbi, client: c.d.clients.public });
+    expect(await prover.read.DOMAIN_SEPARATOR()).toBe(domainSeparator({ domain: { name: "Crossmargin", version: "1", chainId: c.anvil.chainId, verifyingContract: c.d.rollup } }));
+    expect(await prover.read.parts()).toHaveLength(ONE_STEP_PARTS.length);
+    for (const [selector, name] of OP_TYPES.map(([n], i) => [i, n] as const)) {
+      // The types the Solidity STF still lacks (docs/fault-proofs.md §8) are the only gaps.
+      expect(await prover.read.isSupported([selector]), name).toBe(!["ParamUpdate", "Liquidate", "Deleverage"].includes(name));
+    }
     const dp = disputeParams(DEFAULT_PARAMS.challengeWindow);
     expect(await game.read.clockDuration()).toBe(dp.clockDuration);
     expect(await game.read.resolutionGrace()).toBe(dp.resolutionGrace);
