@@ -440,6 +440,16 @@ contract DisputeGame {
         view
         returns (Inspection memory r)
     {
+        if (!queue) {
+            // loadOp's case: validity, the count and one operation; `locate` refuses exactly
+            // what `decode` refuses (same error) without writing the batch, several times
+            // cheaper on the largest data (docs/codec.md §5).
+            (uint256 count, bytes memory op) = BatchCodec.locate(data, opIndex);
+            r.opCount = count;
+            if (opIndex < count) r.opHash = keccak256(op);
+            if (count != h.opCount) (r.fault, r.detail) = (Fault.OpCountMismatch, count);
+            return r;
+        }
         bytes memory batch = BatchCodec.decode(data);
         uint256 n = BatchCodec.opCount(batch);
         r.opCount = n;
@@ -449,7 +459,6 @@ contract DisputeGame {
             r.detail = n;
             return r;
         }
-        if (!queue) return r;
         uint256 from = rollup.batch(h.batchIndex - 1).queuePosition;
         (uint256 count, uint256 bad, uint256 at, bytes32 chain) =
             _scanL1Inputs(batch, from, h.queuePosition, rollup.queueChainAt(from));

@@ -36,6 +36,19 @@ contract BatchCodecHarness {
         return LibZip.flzCompress(raw);
     }
 
+    function locate(bytes memory data, uint256 index) external pure returns (uint256 n, bytes memory op) {
+        return BatchCodec.locate(data, index);
+    }
+
+    /// @notice `locate` gas with the data already in memory, as `measure` for `decode`.
+    function measureLocate(bytes memory data, uint256 index) external view returns (uint256 n, bytes32 opHash, uint256 gasUsed) {
+        uint256 g = gasleft();
+        bytes memory op;
+        (n, op) = BatchCodec.locate(data, index);
+        gasUsed = g - gasleft();
+        opHash = keccak256(op);
+    }
+
     function opCount(bytes memory batch) external pure returns (uint256) {
         return BatchCodec.opCount(batch);
     }
@@ -206,6 +219,177 @@ contract BatchCodecTest is BatchFixtureReader {
     function _expectError(bytes memory data, uint256 code, uint256 offset, uint256 opIndex) internal {
         vm.expectRevert(abi.encodeWithSelector(BatchCodec.BatchDataError.selector, code, offset, opIndex));
         harness.decode(data);
+    }
+
+    // ------------------------------------------------------------ locate (what loadOp uses)
+
+    /// @notice `locate(data, index)` against `decode`: the same op count and operation
+    ///         `index`'s bytes (empty past the end), or the same revert data. Returns whether
+    ///         the data decoded.
+    function _locateAgrees(bytes memory data, uint256 index, string memory what) internal view returns (bool ok) {
+        bytes memory out;
+        bytes memory decodeErr;
+        try harness.decode(data) returns (bytes memory o) {
+            out = o;
+            ok = true;
+        } catch (bytes memory reason) {
+            decodeErr = reason;
+        }
+        try harness.locate(data, index) returns (uint256 n, bytes memory op) {
+            assertTrue(ok, string.concat(what, ": locate accepted data decode refuses"));
+            assertEq(n, harness.opCount(out), string.concat(what, ": op count"));
+            if (index < n) assertEq(op, harness.opAt(out, index), string.concat(what, ": operation bytes"));
+            else assertEq(op.length, 0, string.concat(what, ": no operation past the end"));
+        } catch (bytes memory reason) {
+            assertFalse(ok, string.concat(what, ": locate refused data decode accepts"));
+            assertEq(reason, decodeErr, string.concat(what, ": error"));
+        }
+    }
+
+    function test_locate_validCases_everyIndex_matchDecode() public view {
+        uint256 n = _count(json, ".valid");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = vm.parseJsonBytes(json, _k(".valid", i, ".data"));
+            uint256 ops = vm.parseJsonUint(json, _k(".valid", i, ".ops"));
+            for (uint256 j; j <= ops; ++j) {
+                assertTrue(_locateAgrees(data, j, vm.parseJsonString(json, _k(".valid", i, ".name"))), "valid");
+            }
+            assertTrue(_locateAgrees(data, type(uint256).max, "no index"), "valid");
+        }
+    }
+
+    function test_locate_invalidCases_revertWithTheTypeScriptError() public {
+        uint256 n = _count(json, ".invalid");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = vm.parseJsonBytes(json, _k(".invalid", i, ".data"));
+            bytes memory want = abi.encodeWithSelector(
+                BatchCodec.BatchDataError.selector,
+                vm.parseJsonUint(json, _k(".invalid", i, ".code")),
+                vm.parseJsonUint(json, _k(".invalid", i, ".offset")),
+                vm.parseJsonUint(json, _k(".invalid", i, ".opIndex"))
+            );
+            // The faulty operation read by tiers 1–2 (index elsewhere) and by tier 3 (index on it).
+            uint256[3] memory at = [type(uint256).max, 0, vm.parseJsonUint(json, _k(".invalid", i, ".opIndex"))];
+            for (uint256 k; k < 3; ++k) {
+                vm.expectRevert(want);
+                harness.locate(data, at[k]);
+            }
+        }
+    }
+
+    function test_locate_mutations_agreeWithDecode() public view {
+        uint256 n = _count(json, ".mutations");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = vm.parseJsonBytes(json, _k(".mutations", i, ".data"));
+            _locateAgrees(data, type(uint256).max, "mutation");
+            _locateAgrees(data, i % 5, "mutation");
+        }
+    }
+
+    function test_locate_worstShapes_matchDecode() public view {
+        uint256 n = _count(json, ".worst");
+        for (uint256 i; i < n; ++i) {
+            uint256 count = vm.parseJsonUint(json, _k(".worst", i, ".count"));
+            bytes memory data = _repeat(vm.parseJsonBytes(json, _k(".worst", i, ".unit")), count);
+            assertTrue(_locateAgrees(data, count - 1, "worst, last op"), "decodes");
+            assertTrue(_locateAgrees(data, count / 2, "worst, middle op"), "decodes");
+        }
+    }
+
+    /// @notice Every value of every one-byte field (and of the timestamp delta and selector)
+    ///         of every selector's one-byte layout, at timestamps 0 and 1, in an operation that
+    ///         tiers 1–2 read (the located one is the FundingTick after it): locate and decode agree.
+    function test_locate_everyOneByteValue_selectors0to4_matchDecode() public view {
+        _everyOneByteValue(0, 5);
+    }
+
+    function test_locate_everyOneByteValue_selectors5to9_matchDecode() public view {
+        _everyOneByteValue(5, 10);
+    }
+
+    function test_locate_everyOneByteValue_selectors10to14_matchDecode() public view {
+        _everyOneByteValue(10, 15);
+    }
+
+    function test_locate_everyOneByteValue_selectors15to18_matchDecode() public view {
+        _everyOneByteValue(15, 19);
+    }
+
+    function _everyOneByteValue(uint256 fromSel, uint256 toSel) internal view {
+        bytes memory sch = harness.schema();
+        for (uint256 sel = fromSel; sel < toSel; ++sel) {
+            // Body length with every varint one byte, and where the varints are.
+            uint256 len;
+            bool[32] memory varint;
+            for (uint256 f; f < 16; ++f) {
+                uint8 code = uint8(sch[sel * 16 + f]);
+                if (code == 0) break;
+                if (code >= 0x80) {
+                    len += code & 0x7f;
+                } else {
+                    varint[len] = true;
+                    ++len;
+                }
+            }
+            if (sel == 10) len += 2; // point count 0, signature count 0
+            for (uint256 tsDelta; tsDelta <= 2; tsDelta += 2) {
+                // 01 ‖ 2 ops ‖ Δts ‖ sel ‖ zero body ‖ FundingTick (Δts 0, market 0, premium 0)
+                bytes memory data = bytes.concat(hex"0102", bytes1(uint8(tsDelta)), bytes1(uint8(sel)), new bytes(len), hex"000f0000");
+                for (uint256 pos = 2; pos < 4 + len; ++pos) {
+                    // The timestamp delta, the selector, each varint field, the oracle counts.
+                    bool vary = pos < 4;
+                    if (!vary) vary = (pos - 4 < 32 && varint[pos - 4]) || (sel == 10 && pos - 4 >= len - 2);
+                    if (!vary) continue;
+                    bytes1 keep = data[pos];
+                    for (uint256 v; v < 256; ++v) {
+                        data[pos] = bytes1(uint8(v));
+                        _locateAgrees(data, 1, "one-byte value");
+                    }
+                    data[pos] = keep;
+                }
+            }
+        }
+    }
+
+    /// @notice An oracle price point, every value of its id and price bytes.
+    function test_locate_everyOneBytePricePoint_matchesDecode() public view {
+        // OracleUpdate at ts 1: time code 1 (= ts), one point (kind 7, id, price), no signatures.
+        bytes memory data = hex"010202"
+            hex"0a" hex"01" hex"01" hex"070000" hex"00" hex"000f0000";
+        for (uint256 pos = 8; pos <= 9; ++pos) {
+            for (uint256 v; v < 256; ++v) {
+                data[pos] = bytes1(uint8(v));
+                _locateAgrees(data, 1, "price point");
+            }
+            data[pos] = 0;
+        }
+    }
+
+    /// @notice Random edits of every valid fixture: a byte overwritten, inserted or removed,
+    ///         read by tiers 1–2 (located op elsewhere) and by tier 3.
+    function testFuzz_locate_editedFixtures_agreeWithDecode(uint256 which, uint256 at, uint8 value, uint8 how, uint256 index) public view {
+        uint256 n = _count(json, ".valid");
+        bytes memory data = vm.parseJsonBytes(json, _k(".valid", which % n, ".data"));
+        if (data.length == 0) return;
+        at %= data.length;
+        if (how % 3 == 0) {
+            data[at] = bytes1(value);
+        } else if (how % 3 == 1) {
+            bytes memory longer = new bytes(data.length + 1);
+            for (uint256 i; i < data.length; ++i) longer[i < at ? i : i + 1] = data[i];
+            longer[at] = bytes1(value);
+            data = longer;
+        } else {
+            bytes memory shorter = new bytes(data.length - 1);
+            for (uint256 i; i < shorter.length; ++i) shorter[i] = data[i < at ? i : i + 1];
+            data = shorter;
+        }
+        _locateAgrees(data, index % 24, "edited fixture");
+    }
+
+    function testFuzz_locate_anyBytes_agreeWithDecode(bytes calldata raw, uint8 lead, uint256 index) public view {
+        bytes memory data = lead % 2 == 0 && raw.length > 0 ? bytes.concat(hex"01", raw[1:]) : raw;
+        _locateAgrees(data, index % 8, "random bytes");
     }
 }
 

@@ -305,6 +305,461 @@ library BatchCodec {
         }
     }
 
+    /// @notice One-byte decimal codes that are canonical and in range: bit x is set iff the
+    ///         single data byte x (< 0x80) decodes as a decimal of 8 bytes (`DEC8_ONE_BYTE`) or
+    ///         16 bytes (`DEC16_ONE_BYTE`). x = m·B + e with m ≤ 6: zero only as x = 0, and
+    ///         m·10^e must fit (e = 19 fits 8 bytes only for m = 1; e = 39 never fits 16).
+    uint256 internal constant DEC8_ONE_BYTE = 0xff7ffff7ffff7ffff7fffffffff00001;
+    uint256 internal constant DEC16_ONE_BYTE = 0xff7fffffffff7fffffffff0000000001;
+
+    /// @notice Validates batch data and returns its operation count and operation `index`'s
+    ///         SequencedOp bytes, without writing the batch: what a dispute's `loadOp` needs.
+    ///         Accepts and refuses exactly the data `decode` does, with the same
+    ///         `BatchDataError(code, offset, opIndex)`, and `opBytes` is `opAt(decode(data), index)`
+    ///         (empty when `index >= n`).
+    /// @dev    Three tiers, cheapest first (docs/codec.md §5):
+    ///         1. Every operation but `index` is checked against its selector's *one-byte
+    ///            layout* (every varint field one byte long): one word load, one mask test that
+    ///            no varint byte has its continuation bit, then only the checks a one-byte value
+    ///            can fail (decimals by a 128-bit table, times against the timestamp), and the
+    ///            pointer moves by the layout's fixed length. No output is written.
+    ///         2. An operation with a longer varint is checked field by field (`vfields`), still
+    ///            without output or error reporting.
+    ///         3. Operation `index`, and any operation tiers 1–2 flag (a bad value, or reads past
+    ///            the data's end), go through `exactOp`: `decode`'s own per-operation code,
+    ///            with output and exact errors. A flagged operation therefore reverts exactly
+    ///            where `decode` would. Tiers 1–2 must accept nothing `decode` refuses and must
+    ///            read what they accept as `decode` does; flagging valid data would cost gas only.
+    ///         The per-selector layouts are derived from `SCHEMA` at the start of each call.
+    function locate(bytes memory data, uint256 index) internal pure returns (uint256 n, bytes memory opBytes) {
+        bytes memory schema = SCHEMA;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // ---- tier 3: decode's code, unchanged but for being one operation per call ----
+
+            function fail(code, at) {
+                let off := sub(at, mload(0x00))
+                let i := mload(0x20)
+                mstore(0x00, 0x7b1de550) // BatchDataError(uint256,uint256,uint256)
+                mstore(0x20, code)
+                mstore(0x40, off)
+                mstore(0x60, i)
+                revert(0x1c, 0x64)
+            }
+
+            function varint(ip, end) -> x, nip {
+                let start := ip
+                let b := 0x80
+                for { let shift := 0 } gt(b, 0x7f) { shift := add(shift, 7) } {
+                    if eq(shift, 140) { fail(3, start) }
+                    if iszero(lt(ip, end)) { fail(2, start) }
+                    b := byte(0, mload(ip))
+                    ip := add(ip, 1)
+                    x := or(x, shl(shift, and(b, 0x7f)))
+                }
+                if and(iszero(b), gt(sub(ip, start), 1)) { fail(4, start) }
+                nip := ip
+            }
+
+            function le64(v) -> r {
+                v := or(shl(8, and(v, 0x00ff00ff00ff00ff)), and(shr(8, v), 0x00ff00ff00ff00ff))
+                v := or(shl(16, and(v, 0x0000ffff0000ffff)), and(shr(16, v), 0x0000ffff0000ffff))
+                r := shl(192, or(shl(32, and(v, 0xffffffff)), shr(32, v)))
+            }
+
+            function le128(v) -> r {
+                r := or(le64(and(v, 0xffffffffffffffff)), shr(64, le64(shr(64, v))))
+            }
+
+            function decimal(x, w, start) -> v {
+                let base := 20
+                let maxE := 19
+                if eq(w, 16) {
+                    base := 40
+                    maxE := 38
+                }
+                let e := mod(x, base)
+                let m := div(x, base)
+                switch m
+                case 0 { if e { fail(8, start) } }
+                default {
+                    if iszero(mod(m, 10)) { fail(8, start) }
+                    if or(shr(shl(3, w), m), gt(e, maxE)) { fail(7, start) }
+                    v := mul(m, exp(10, e))
+                    if shr(shl(3, w), v) { fail(7, start) }
+                }
+            }
+
+            function time(x, ts, start) -> v {
+                let y := sub(x, 1)
+                v := sub(add(ts, shr(1, y)), mul(and(y, 1), y))
+                if shr(64, v) { fail(7, start) }
+                if iszero(v) { fail(8, start) }
+            }
+
+            function fields(sch, ip, op, end, ts, lets) -> nip, nop {
+                for {} 1 {} {
+                    let code := byte(0, sch)
+                    if iszero(code) { break }
+                    sch := shl(8, sch)
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let x := byte(0, mload(ip))
+                    if lt(code, 0x20) {
+                        if lt(x, 0x80) {
+                            mstore(op, shl(248, x))
+                            ip := add(ip, 1)
+                            op := add(op, code)
+                            continue
+                        }
+                        let start := ip
+                        x, ip := varint(ip, end)
+                        if shr(shl(3, code), x) { fail(7, start) }
+                        mstore(op, le64(x))
+                        op := add(op, code)
+                        continue
+                    }
+                    if gt(code, 0x7f) {
+                        let w := and(code, 0x7f)
+                        if gt(add(ip, w), end) { fail(2, ip) }
+                        mstore(op, mload(ip))
+                        if gt(w, 32) {
+                            mstore(add(op, 32), mload(add(ip, 32)))
+                            if gt(w, 64) { mstore(add(op, 64), mload(add(ip, 64))) }
+                        }
+                        ip := add(ip, w)
+                        op := add(op, w)
+                        continue
+                    }
+                    let start := ip
+                    ip := add(ip, 1)
+                    if gt(x, 0x7f) { x, ip := varint(start, end) }
+                    let w := and(code, 0x1f)
+                    switch shr(5, code)
+                    case 2 {
+                        switch x
+                        case 0 { mstore(op, 0) }
+                        case 1 {
+                            if iszero(ts) { fail(8, start) }
+                            mstore(op, lets)
+                        }
+                        default { mstore(op, le64(time(x, ts, start))) }
+                    }
+                    case 1 {
+                        let v := decimal(x, w, start)
+                        switch w
+                        case 8 { mstore(op, le64(v)) }
+                        default { mstore(op, le128(v)) }
+                    }
+                    default {
+                        if shr(64, x) { fail(7, start) }
+                        mstore(op, le64(and(xor(shr(1, x), sub(0, and(x, 1))), 0xffffffffffffffff)))
+                    }
+                    op := add(op, w)
+                }
+                nip := ip
+                nop := op
+            }
+
+            // One operation at ip (timestamp delta, selector, fields, oracle lists) after the
+            // timestamp ts, written at op as its SequencedOp bytes: `decode`'s loop body.
+            // The caller has put the operation's index at 0x20 for `fail`.
+            function exactOp(ip, end, ts, op, sch0) -> nip, nts, nop {
+                {
+                    let tsAt := ip
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let x := byte(0, mload(ip))
+                    ip := add(ip, 1)
+                    if gt(x, 0x7f) { x, ip := varint(tsAt, end) }
+                    ts := sub(add(ts, shr(1, x)), mul(and(x, 1), x))
+                    if shr(64, ts) { fail(7, tsAt) }
+                }
+                if iszero(lt(ip, end)) { fail(2, ip) }
+                let sel := byte(0, mload(ip))
+                if iszero(lt(sel, 19)) { fail(6, ip) }
+                ip := add(ip, 1)
+                let sch := mload(add(sch0, shl(4, sel)))
+                let lets := le64(ts)
+                mstore(op, or(lets, or(shl(184, 0x0c), shl(152, sel))))
+                ip, op := fields(sch, ip, add(op, 13), end, ts, lets)
+                if eq(sel, 10) {
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let points := byte(0, mload(ip))
+                    if gt(points, 68) { fail(9, ip) }
+                    ip := add(ip, 1)
+                    let sigAt := add(16, mul(11, points))
+                    mstore(op, or(shl(248, 16), or(shl(216, and(sigAt, 0xff)), shl(208, shr(8, sigAt)))))
+                    op := add(op, 8)
+                    for {} points { points := sub(points, 1) } {
+                        ip, op := fields(0x8102280000000000000000000000000000000000000000000000000000000000, ip, op, end, ts, lets)
+                    }
+                    if iszero(lt(ip, end)) { fail(2, ip) }
+                    let sigs := byte(0, mload(ip))
+                    if gt(sigs, 8) { fail(9, ip) }
+                    ip := add(ip, 1)
+                    for {} sigs { sigs := sub(sigs, 1) } {
+                        ip, op := fields(0xc100000000000000000000000000000000000000000000000000000000000000, ip, op, end, ts, lets)
+                    }
+                }
+                nip := ip
+                nts := ts
+                nop := op
+            }
+
+            // ---- tiers 1 and 2: validity only ----
+            // They read past the data's end without checking (a read is only ever ahead of the
+            // pointer, so an operation that did ends with ip > end and goes to tier 3), and
+            // return `bad` != 0 for any value `decode` refuses.
+
+            // Unsigned LEB128 at ip: bad unless at most 20 bytes and minimal.
+            function vint(ip) -> x, nip, bad {
+                let start := ip
+                let b := 0x80
+                for { let shift := 0 } gt(b, 0x7f) { shift := add(shift, 7) } {
+                    if eq(shift, 140) {
+                        bad := 1
+                        break
+                    }
+                    b := byte(0, mload(ip))
+                    ip := add(ip, 1)
+                    x := or(x, shl(shift, and(b, 0x7f)))
+                }
+                if and(iszero(b), gt(sub(ip, start), 1)) { bad := 1 }
+                nip := ip
+            }
+
+            // `decimal`'s checks: zero only as x = 0; else no trailing zero in m, m and e and
+            // m·10^e in range.
+            function decBad(x, w) -> bad {
+                let base := 20
+                let maxE := 19
+                if eq(w, 16) {
+                    base := 40
+                    maxE := 38
+                }
+                let e := mod(x, base)
+                let m := div(x, base)
+                switch m
+                case 0 { bad := e }
+                default {
+                    bad := or(iszero(mod(m, 10)), or(shr(shl(3, w), m), gt(e, maxE)))
+                    if iszero(bad) { bad := shr(shl(3, w), mul(m, exp(10, e))) }
+                }
+            }
+
+            // A time code x after timestamp ts: 0 is zero; else ts + zigzag⁻¹(x − 1) must be in
+            // [1, 2^64) (x = 1 gives ts itself, so a zero timestamp fails as in `fields`).
+            function timeBad(x, ts) -> bad {
+                if x {
+                    let y := sub(x, 1)
+                    let v := sub(add(ts, shr(1, y)), mul(and(y, 1), y))
+                    bad := or(shr(64, v), iszero(v))
+                }
+            }
+
+            // Tier 2: the fields coded by `sch`, as `fields` reads them, without output.
+            function vfields(sch, ip, ts) -> nip, bad {
+                for {} 1 {} {
+                    let code := byte(0, sch)
+                    if iszero(code) { break }
+                    sch := shl(8, sch)
+                    if gt(code, 0x7f) {
+                        ip := add(ip, and(code, 0x7f))
+                        continue
+                    }
+                    let x := byte(0, mload(ip))
+                    switch shr(7, x)
+                    case 0 { ip := add(ip, 1) }
+                    default {
+                        let b
+                        x, ip, b := vint(ip)
+                        bad := or(bad, b)
+                    }
+                    let w := and(code, 0x1f)
+                    switch shr(5, code)
+                    case 0 { bad := or(bad, shr(shl(3, w), x)) }
+                    case 1 { bad := or(bad, decBad(x, w)) }
+                    case 2 { bad := or(bad, timeBad(x, ts)) }
+                    default { bad := or(bad, shr(64, x)) }
+                }
+                nip := ip
+            }
+
+            // Tiers 1 and 2 for one whole operation at ip after timestamp ts. `layouts` holds a
+            // word per selector (built below): bytes 0..23 have 0x80 at each varint field's
+            // offset in the one-byte layout, byte 24 is the layout's length, bytes 25, 26 the
+            // offsets of up to two time fields, 27, 28 of two 8-byte decimals, 29 of a 16-byte
+            // decimal (32 where there is none: `byte` then reads 0, which passes both checks).
+            function checkOp(ip, ts, layouts, sch0) -> nip, nts, bad {
+                {
+                    let x := byte(0, mload(ip))
+                    switch shr(7, x)
+                    case 0 { ip := add(ip, 1) }
+                    default { x, ip, bad := vint(ip) }
+                    ts := sub(add(ts, shr(1, x)), mul(and(x, 1), x))
+                    bad := or(bad, shr(64, ts))
+                }
+                let sel := byte(0, mload(ip))
+                ip := add(ip, 1)
+                if iszero(lt(sel, 19)) {
+                    nip := ip
+                    nts := ts
+                    bad := 1
+                    leave
+                }
+                let e := mload(add(layouts, shl(5, sel)))
+                let w := mload(ip)
+                switch and(and(w, e), 0xffffffffffffffffffffffffffffffffffffffffffffffff0000000000000000)
+                case 0 {
+                    // Tier 1: every varint field is one byte.
+                    let t := byte(byte(25, e), w)
+                    if t { bad := or(bad, timeBad(t, ts)) }
+                    t := byte(byte(26, e), w)
+                    if t { bad := or(bad, timeBad(t, ts)) }
+                    bad := or(
+                        bad,
+                        iszero(
+                            and(
+                                and(shr(byte(byte(27, e), w), DEC8_ONE_BYTE), shr(byte(byte(28, e), w), DEC8_ONE_BYTE)),
+                                and(shr(byte(byte(29, e), w), DEC16_ONE_BYTE), 1)
+                            )
+                        )
+                    )
+                    ip := add(ip, byte(24, e))
+                }
+                default {
+                    let b
+                    ip, b := vfields(mload(add(sch0, shl(4, sel))), ip, ts)
+                    bad := or(bad, b)
+                }
+                if eq(sel, 10) {
+                    // Price points (kind raw 1, id uint 2, price decimal 8), then signatures.
+                    let points := byte(0, mload(ip))
+                    ip := add(ip, 1)
+                    if gt(points, 68) {
+                        bad := 1
+                        points := 0
+                    }
+                    for {} points { points := sub(points, 1) } {
+                        let p := mload(ip)
+                        let id := byte(1, p)
+                        let price := byte(2, p)
+                        switch shr(7, or(id, price))
+                        case 0 {
+                            bad := or(bad, iszero(and(shr(price, DEC8_ONE_BYTE), 1)))
+                            ip := add(ip, 3)
+                        }
+                        default {
+                            let b
+                            ip, b := vfields(0x8102280000000000000000000000000000000000000000000000000000000000, ip, ts)
+                            bad := or(bad, b)
+                        }
+                    }
+                    let sigs := byte(0, mload(ip))
+                    bad := or(bad, gt(sigs, 8))
+                    ip := add(ip, add(1, mul(65, sigs)))
+                }
+                nip := ip
+                nts := ts
+            }
+
+            // The one-byte layout word of the fields coded by `sch` (see `checkOp`).
+            function layoutOf(sch) -> entry {
+                let pos := 0
+                let t1 := 32
+                let t2 := 32
+                let d8a := 32
+                let d8b := 32
+                let d16 := 32
+                for {} 1 {} {
+                    let code := byte(0, sch)
+                    if iszero(code) { break }
+                    sch := shl(8, sch)
+                    if gt(code, 0x7f) {
+                        pos := add(pos, and(code, 0x7f))
+                        continue
+                    }
+                    // A varint past byte 23 would overlap the entry's other bytes: no SCHEMA
+                    // has one (the latest is Deposit's amount at 23).
+                    if gt(pos, 23) { revert(0, 0) }
+                    entry := or(entry, shl(sub(248, shl(3, pos)), 0x80))
+                    switch code
+                    case 0x48 {
+                        switch t1
+                        case 32 { t1 := pos }
+                        default { t2 := pos }
+                    }
+                    case 0x28 {
+                        switch d8a
+                        case 32 { d8a := pos }
+                        default { d8b := pos }
+                    }
+                    case 0x30 { d16 := pos }
+                    pos := add(pos, 1)
+                }
+                entry := or(entry, or(shl(56, pos), or(shl(48, t1), shl(40, t2))))
+                entry := or(entry, or(shl(32, d8a), or(shl(24, d8b), shl(16, d16))))
+            }
+
+            // Every operation: operation `wanted` through tier 3 into new memory (returned), the
+            // others through tiers 1–2 (tier 3 when flagged). Returns the pointer past the last.
+            function walk(ip, end, count, wanted, sch0, layouts) -> nip, located {
+                located := 0x60
+                let ts := 0
+                for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                    switch eq(i, wanted)
+                    case 1 {
+                        mstore(0x20, i)
+                        located := mload(0x40)
+                        let nop
+                        ip, ts, nop := exactOp(ip, end, ts, add(located, 0x20), sch0)
+                        mstore(located, sub(nop, add(located, 0x20)))
+                        mstore(nop, 0) // what the last stores spilled past the end
+                        mstore(0x40, and(add(nop, 0x3f), not(0x1f)))
+                    }
+                    default {
+                        let next, nextTs, bad := checkOp(ip, ts, layouts, sch0)
+                        if or(bad, gt(next, end)) {
+                            // decode's verdict on this operation: it reverts where decode would
+                            // (the output goes to free memory and is not kept).
+                            mstore(0x20, i)
+                            next, nextTs, bad := exactOp(ip, end, ts, mload(0x40), sch0)
+                        }
+                        ip := next
+                        ts := nextTs
+                    }
+                }
+                nip := ip
+            }
+
+            let ip := add(data, 0x20)
+            let end := add(ip, mload(data))
+            mstore(0x00, ip)
+            mstore(0x20, 0)
+            if iszero(lt(ip, end)) { fail(2, ip) }
+            if iszero(eq(byte(0, mload(ip)), 1)) { fail(1, ip) }
+            ip := add(ip, 1)
+            {
+                let countAt := ip
+                n, ip := varint(ip, end)
+                if or(gt(n, 100000), gt(mul(n, 4), sub(end, ip))) { fail(5, countAt) }
+            }
+
+            let sch0 := add(schema, 0x20)
+            // The one-byte layout of each selector, from SCHEMA (see `checkOp`).
+            let layouts := mload(0x40)
+            mstore(0x40, add(layouts, mul(19, 0x20)))
+            for { let sel := 0 } lt(sel, 19) { sel := add(sel, 1) } {
+                mstore(add(layouts, shl(5, sel)), layoutOf(mload(add(sch0, shl(4, sel)))))
+            }
+
+            ip, opBytes := walk(ip, end, n, index, sch0, layouts)
+            mstore(0x20, n)
+            if lt(ip, end) { fail(10, ip) }
+            mstore(0x20, 0)
+            mstore(0x00, 0)
+        }
+    }
+
     /// @notice Number of operations in canonical batch bytes (as `decode` returns them).
     function opCount(bytes memory batch) internal pure returns (uint256 n) {
         if (batch.length == 0) return 0;
