@@ -158,7 +158,11 @@ describe("poster under faults", () => {
       for (let round = 0; round < 4; round++) {
         const r = run();
         await until(() => r.lines.some((l) => l.event === "start"), 20_000, "child started");
-        await sleep(20 + rand() * 200);
+        // Kill it at a random moment after it starts broadcasting (on a loaded machine a fixed
+        // delay after "start" can land before the first send every time). A run with nothing
+        // left to send goes on after 5 s: the check below needs one kill while posting.
+        await until(() => r.lines.some((l) => l.event === "send"), 5_000, "child sending").catch(() => {});
+        await sleep(rand() * 200);
         sendsBeforeKill += r.lines.filter((l) => l.event === "send").length;
         r.p.kill("SIGKILL");
         await r.exited;
