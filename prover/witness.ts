@@ -19,8 +19,9 @@
  *    all-zero record's root), unless its fields are also recorded (then the fields);
  *  - `account.openMarkets` read (margin code iterates it): every position slot as above,
  *    so L1 can tell open slots from empty ones;
- *  - a record appended to a list (account, withdrawal): the element's node, which is a zero
- *    chunk before (SSZ pads lists with zero chunks); L1 hashes the new record whole.
+ *  - a record appended to a list (account, withdrawal, market, asset): the element's node,
+ *    which is a zero chunk before (SSZ pads lists with zero chunks); L1 hashes the new record
+ *    whole (none of its field chunks is recorded, even for a small record).
  * Derived caches are bypassed while recording (`crossCache` reads as empty) so that every
  * value the STF uses is read from state fields.
  */
@@ -105,7 +106,9 @@ class AccessRecorder {
 
   /** Notes what reading (or writing) `value` of `type` at `path` touches. */
   private noteValue(type: AnyType, path: Path, value: unknown, write: boolean): void {
-    if (type === Withdrawal && write && this.appending) {
+    if (write && this.appending) {
+      // Appended (a withdrawal, a listed market or asset): beyond a list's length its tree
+      // holds zero chunks, so the element's node is proven zero and L1 hashes the new record whole.
       this.note(this.gindexOf(path));
     } else if (SMALL_RECORDS.has(type)) {
       const g = this.gindexOf(path);
