@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {OneStepProver} from "../src/OneStepProver.sol";
 import {IOneStepPart} from "../src/onestep/IOneStepPart.sol";
 import {OneStepTrading} from "../src/onestep/OneStepTrading.sol";
+import {OneStepRisk} from "../src/onestep/OneStepRisk.sol";
 
 /// @title OneStepDeploy
 /// @notice The one way the one-step STF is deployed: its parts, each on its own (EIP-170 and
@@ -12,8 +13,9 @@ import {OneStepTrading} from "../src/onestep/OneStepTrading.sol";
 ///         `deployOneStepProver` deploys the same list in the same order.
 library OneStepDeploy {
     function deploy(uint256 chainId, address rollup) internal returns (OneStepProver) {
-        IOneStepPart[] memory parts = new IOneStepPart[](1);
+        IOneStepPart[] memory parts = new IOneStepPart[](2);
         parts[0] = IOneStepPart(address(new OneStepTrading(chainId, rollup)));
+        parts[1] = IOneStepPart(address(new OneStepRisk(chainId, rollup)));
         return new OneStepProver(chainId, rollup, parts);
     }
 }

@@ -805,7 +805,7 @@ contract DisputeGameTest is DisputeGameBase {
         for (uint8 selector; selector < 19; ++selector) {
             if (prover.isSupported(selector)) continue;
             // Types the Solidity STF lacks so far are listed in docs/fault-proofs.md §8.
-            assertTrue(selector == 1 || selector == 13 || selector == 14, "an unsupported type besides ParamUpdate, Liquidate, Deleverage");
+            assertEq(selector, 1, "an unsupported type besides ParamUpdate");
         }
         assertEq(address(d.disputeGame.rollup()), address(d.rollup), "rollup");
         assertEq(d.disputeGame.governance(), address(d.governance), "governance");

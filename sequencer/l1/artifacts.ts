@@ -24,6 +24,7 @@ export const CONTRACT_SOURCES = {
   // The one-step STF: the prover and its parts (deploy.ts ONE_STEP_PARTS), given to the game.
   OneStepProver: "contracts/src/OneStepProver.sol",
   OneStepTrading: "contracts/src/onestep/OneStepTrading.sol",
+  OneStepRisk: "contracts/src/onestep/OneStepRisk.sol",
   MockERC20: "contracts/src/test/MockERC20.sol",
   // The on-chain-only peer measured by bench/peers (not deployed by the devnet).
   MiniMargin: "contracts/src/test/MiniMargin.sol",
