@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { buildVectors, ONESTEP_DOMAIN, ONESTEP_FIXTURE_DIR } from "./gen-onestep-fixtures.js";
 
 export const PARAMS_SWEEP_PATH = `${ONESTEP_FIXTURE_DIR}/onestep-ParamUpdate-sweep.json`;
-export const PARAMS_SWEEP_VECTORS = 480;
+export const PARAMS_SWEEP_VECTORS = 640;
 /** Not the standard vectors' seed (7): the sweep adds new cases instead of repeating them. */
 const PARAMS_SWEEP_SEED = 8;
 

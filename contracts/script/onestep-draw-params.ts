@@ -23,6 +23,16 @@ const U32_MAX = (1n << 32n) - 1n;
 /** Keys no update may use (gaps of PARAM_KEYS, and beyond it). */
 const UNKNOWN_KEYS = [0, 6, 9, 14, 19, 22, 29, 43, 100, 0xffff];
 const KEYS = Object.values(PARAM_KEYS) as number[];
+/** Keys with several checks of their own: drawn more often than the plain bounded ones. */
+const INTRICATE_KEYS: number[] = [
+  PARAM_KEYS.MARKET_TIER, // twice: the tier rules have the most branches
+  PARAM_KEYS.MARKET_TIER,
+  PARAM_KEYS.LIST_MARKET,
+  PARAM_KEYS.ORACLE_SIGNER,
+  PARAM_KEYS.ORACLE_THRESHOLD,
+  PARAM_KEYS.LIST_ASSET,
+  PARAM_KEYS.LIQUIDATION_PENALTY_PPM,
+];
 
 /** A 32-byte value: junk in the bytes the key ignores (sometimes), then its fields. */
 class Value {
@@ -67,10 +77,10 @@ function tickLot(rng: Rng): [bigint, bigint] {
   const tick = 10n ** BigInt(a) * BigInt(1 + rng.int(5));
   const lot = 10n ** BigInt(8 - a + rng.int(3));
   const r = rng.int(100);
-  if (r < 8) return [0n, lot];
-  if (r < 14) return [tick, 0n];
-  if (r < 24) return [3n * 10n ** BigInt(a), 10n ** BigInt(Math.max(0, 7 - a))]; // 3e7 per unit: not a multiple of 1e8
-  if (r < 28) return [rng.next(), rng.next()];
+  if (r < 6) return [0n, lot];
+  if (r < 11) return [tick, 0n];
+  if (r < 18) return [3n * 10n ** BigInt(a), 10n ** BigInt(Math.max(0, 7 - a))]; // 3e7 per unit: not a multiple of 1e8
+  if (r < 21) return [rng.next(), rng.next()];
   return [tick, lot];
 }
 
@@ -79,46 +89,64 @@ function listTier(rng: Rng, penalty: bigint): [bigint, bigint] {
   const imf = penalty + 2n + (PPM - penalty > 1n ? rng.big(PPM - penalty - 1n) : 0n);
   const mmf = penalty + 1n + rng.big(imf - penalty);
   const r = rng.int(100);
-  if (r < 8) return [imf, penalty]; // maintenance not above the penalty
-  if (r < 14) return [imf, imf + 1n]; // mmf > imf
-  if (r < 20) return [PPM + 1n + rng.big(1000n), mmf]; // imf > 100%
-  if (r < 24) return [0n, 0n];
-  if (r < 28) return [imf, 0n];
+  if (r < 10) return [imf, penalty]; // maintenance not above the penalty
+  if (r < 18) return [imf, imf + 1n]; // mmf > imf
+  if (r < 26) return [PPM + 1n + rng.big(1000n), mmf]; // imf > 100%
+  if (r < 32) return [0n, 0n];
+  if (r < 38) return [imf, 0n];
   return [imf, mmf];
 }
 
-/** A tier replacing tier `index` of `market`: near-valid, removing it, undercutting the penalty, or random. */
+/**
+ * A tier replacing tier `index` of `market`: between its neighbours (usually valid), removed,
+ * undercutting the penalty, with a decreasing fraction, used after an unused one, or random.
+ */
 function tierValue(rng: Rng, state: CrossmarginState, market: number, value: Value): void {
   const tiers = state.markets[market]?.tiers ?? state.markets[0]!.tiers;
   const used = tiers.filter((t) => t.imfPpm > 0n).length;
   const penalty = state.params.liquidationPenaltyPpm;
-  let index = rng.chance(0.93) ? rng.int(Math.min(used + 1, MARGIN_TIERS)) : MARGIN_TIERS + rng.int(252);
+  let index = rng.chance(0.9) ? rng.int(Math.min(used + 1, MARGIN_TIERS)) : MARGIN_TIERS + rng.int(252);
   let cap: bigint;
   let imf: bigint;
   let mmf: bigint;
-  const r = rng.int(100);
-  if (r < 50 && index < MARGIN_TIERS) {
-    // Between its neighbours: usually passes checkTiers.
-    const prev = index > 0 ? tiers[index - 1]! : null;
-    const next = index + 1 < MARGIN_TIERS && tiers[index + 1]!.imfPpm > 0n ? tiers[index + 1]! : null;
+  const between = (i: number): [bigint, bigint, bigint] => {
+    const prev = i > 0 ? tiers[i - 1]! : null;
+    const next = i + 1 < MARGIN_TIERS && tiers[i + 1]!.imfPpm > 0n ? tiers[i + 1]! : null;
     const imfLo = prev?.imfPpm ?? penalty + 2n;
     const imfHi = next?.imfPpm ?? PPM;
-    imf = imfLo <= imfHi ? imfLo + rng.big(imfHi - imfLo + 1n) : imfLo;
+    const f = imfLo <= imfHi ? imfLo + rng.big(imfHi - imfLo + 1n) : imfLo;
     const mmfLo = prev?.mmfPpm ?? penalty + 1n;
-    const mmfHi = next !== null && next.mmfPpm < imf ? next.mmfPpm : imf;
-    mmf = mmfLo <= mmfHi ? mmfLo + rng.big(mmfHi - mmfLo + 1n) : mmfHi;
+    const mmfHi = next !== null && next.mmfPpm < f ? next.mmfPpm : f;
+    const g = mmfLo <= mmfHi ? mmfLo + rng.big(mmfHi - mmfLo + 1n) : mmfHi;
     const capLo = (prev?.notionalCap ?? 0n) + 1n;
     const capHi = next !== null && next.notionalCap > capLo ? next.notionalCap - 1n : capLo + 10n ** 12n;
-    cap = capLo + rng.big(capHi - capLo + 1n);
-    if (rng.chance(0.1)) cap = prev?.notionalCap ?? 0n; // not above the previous cap
-  } else if (r < 65) {
+    let c = capLo + rng.big(capHi - capLo + 1n);
+    if (rng.chance(0.2)) c = prev?.notionalCap ?? 0n; // not above the previous cap
+    return [c, f, g];
+  };
+  const r = rng.int(100);
+  if (r < 40 && index < MARGIN_TIERS) {
+    [cap, imf, mmf] = between(index);
+  } else if (r < 50) {
     [cap, imf, mmf] = [0n, 0n, 0n]; // unused: fine only for the last used tier after tier 0
     if (rng.chance(0.2)) mmf = 1n;
-  } else if (r < 75) {
+  } else if (r < 58) {
     index = 0;
     imf = tiers[0]!.imfPpm;
     mmf = rng.chance(0.5) ? penalty : penalty + 1n; // at the penalty: refused
     cap = tiers[0]!.notionalCap;
+  } else if (r < 66 && used >= 1) {
+    // A fraction below the previous tier's.
+    index = 1 + rng.int(Math.min(used, MARGIN_TIERS - 1));
+    const prev = tiers[index - 1]!;
+    [cap, imf, mmf] = between(index);
+    if (rng.chance(0.5) && prev.imfPpm > 1n) imf = prev.imfPpm - 1n;
+    else if (prev.mmfPpm > 1n) mmf = prev.mmfPpm - 1n;
+  } else if (r < 72 && used + 1 < MARGIN_TIERS) {
+    // Past the first unused tier: a used tier after an unused one.
+    index = used + 1;
+    const last = tiers[used - 1]!;
+    [cap, imf, mmf] = [last.notionalCap + 1n, last.imfPpm, last.mmfPpm];
   } else {
     cap = rng.chance(0.5) ? rng.next() : rng.big(10n ** 13n);
     imf = rng.chance(0.7) ? rng.big(PPM + 2n) : rng.big(U32_MAX + 1n);
@@ -127,55 +155,60 @@ function tierValue(rng: Rng, state: CrossmarginState, market: number, value: Val
   value.put(0, 8, cap).put(8, 4, imf).put(12, 4, mmf).put(16, 1, BigInt(index));
 }
 
-/** Earlier governance inputs, through the STF at the state's clock (each consumes a queue item). */
+/** An earlier governance input, through the STF at the state's clock (it consumes a queue item). */
+function l1(state: CrossmarginState, key: number, target: number, value: Value): void {
+  applyOp(state, { type: "ParamUpdate", queueIndex: state.l1.nextIndex, key, target, value: value.hex() }, { timestamp: state.clock, signer: null });
+}
+
+/** One more tier on `market` (the old last one gets a cap above its predecessor's first). */
+function addTier(rng: Rng, state: CrossmarginState, market: number): void {
+  const tiers = state.markets[market]!.tiers;
+  const used = tiers.filter((t) => t.imfPpm > 0n).length;
+  if (used >= MARGIN_TIERS) return;
+  const last = tiers[used - 1]!;
+  const imf = last.imfPpm + rng.big(PPM - last.imfPpm + 1n);
+  const mmf = last.mmfPpm + rng.big(imf - last.mmfPpm + 1n);
+  if (used >= 2) {
+    const prev = tiers[used - 2]!;
+    const v = new Value(rng).put(0, 8, prev.notionalCap + 1n + rng.big(10n ** 12n)).put(8, 4, last.imfPpm).put(12, 4, last.mmfPpm).put(16, 1, BigInt(used - 1));
+    l1(state, PARAM_KEYS.MARKET_TIER, market, v);
+  }
+  l1(state, PARAM_KEYS.MARKET_TIER, market, new Value(rng).put(0, 8, 0n).put(8, 4, imf).put(12, 4, mmf).put(16, 1, BigInt(used)));
+}
+
+/** The signer set's threshold raised to its size (any removal is then refused). */
+function raiseThreshold(rng: Rng, state: CrossmarginState): void {
+  const members = state.params.oracleSigners.filter((s) => s !== ZERO_ADDRESS).length;
+  l1(state, PARAM_KEYS.ORACLE_THRESHOLD, 0, new Value(rng).put(0, 8, BigInt(members)));
+}
+
+/** Earlier governance inputs that vary the state any key meets. */
 function shapePreState(rng: Rng, state: CrossmarginState): void {
-  const l1 = (key: number, target: number, value: Value) =>
-    applyOp(state, { type: "ParamUpdate", queueIndex: state.l1.nextIndex, key, target, value: value.hex() }, { timestamp: state.clock, signer: null });
   const listMarkets = (n: number) => {
     for (let i = 0; i < n && state.markets.length < MAX_MARKETS; i++) {
       const penalty = state.params.liquidationPenaltyPpm;
       const imf = penalty + 2n + rng.big(200_000n);
       const v = new Value(rng).put(0, 8, 10n ** 4n).put(8, 8, 10n ** 4n).put(16, 4, imf).put(20, 4, penalty + 1n + rng.big(imf - penalty));
-      l1(PARAM_KEYS.LIST_MARKET, state.markets.length, v);
+      l1(state, PARAM_KEYS.LIST_MARKET, state.markets.length, v);
     }
   };
   if (rng.chance(0.06)) listMarkets(MAX_MARKETS);
   else if (rng.chance(0.12)) listMarkets(1 + rng.int(3));
   if (rng.chance(0.12)) {
     const n = 1 + rng.int(MAX_ASSETS - state.assets.length);
-    for (let i = 0; i < n; i++) l1(PARAM_KEYS.LIST_ASSET, state.assets.length, new Value(rng).put(0, 1, BigInt(rng.int(19))).put(8, 4, rng.big(PPM + 1n)));
+    for (let i = 0; i < n; i++) l1(state, PARAM_KEYS.LIST_ASSET, state.assets.length, new Value(rng).put(0, 1, BigInt(rng.int(19))).put(8, 4, rng.big(PPM + 1n)));
   }
-  if (rng.chance(0.1)) {
-    // A second (or third) tier on some market.
-    const market = rng.int(state.markets.length);
-    const tiers = state.markets[market]!.tiers;
-    const used = tiers.filter((t) => t.imfPpm > 0n).length;
-    if (used < MARGIN_TIERS) {
-      const last = tiers[used - 1]!;
-      const imf = last.imfPpm + rng.big(PPM - last.imfPpm + 1n);
-      const mmf = last.mmfPpm + rng.big(imf - last.mmfPpm + 1n);
-      if (used >= 2) {
-        // The old last tier gets a cap below which the new one starts.
-        const prev = tiers[used - 2]!;
-        const v = new Value(rng).put(0, 8, prev.notionalCap + 1n + rng.big(10n ** 12n)).put(8, 4, last.imfPpm).put(12, 4, last.mmfPpm).put(16, 1, BigInt(used - 1));
-        l1(PARAM_KEYS.MARKET_TIER, market, v);
-      }
-      l1(PARAM_KEYS.MARKET_TIER, market, new Value(rng).put(0, 8, 0n).put(8, 4, imf).put(12, 4, mmf).put(16, 1, BigInt(used)));
-    }
-  }
+  if (rng.chance(0.1)) addTier(rng, state, rng.int(state.markets.length));
   if (rng.chance(0.1)) {
     const lowest = lowestMaintenance(state);
-    l1(PARAM_KEYS.LIQUIDATION_PENALTY_PPM, 0, new Value(rng).put(0, 8, lowest - 1n - rng.big(lowest < 100n ? 1n : 100n)));
+    l1(state, PARAM_KEYS.LIQUIDATION_PENALTY_PPM, 0, new Value(rng).put(0, 8, lowest - 1n - rng.big(lowest < 100n ? 1n : 100n)));
   }
   if (rng.chance(0.12)) {
     // Fewer signers (the removal is refused when it would go below the threshold).
     const removals = 1 + rng.int(2);
-    for (let i = 0; i < removals; i++) l1(PARAM_KEYS.ORACLE_SIGNER, rng.int(4), new Value(rng).set(0, ZERO_ADDRESS));
+    for (let i = 0; i < removals; i++) l1(state, PARAM_KEYS.ORACLE_SIGNER, rng.int(4), new Value(rng).set(0, ZERO_ADDRESS));
   }
-  if (rng.chance(0.12)) {
-    const members = state.params.oracleSigners.filter((s) => s !== ZERO_ADDRESS).length;
-    l1(PARAM_KEYS.ORACLE_THRESHOLD, 0, new Value(rng).put(0, 8, BigInt(members)));
-  }
+  if (rng.chance(0.12)) raiseThreshold(rng, state);
 }
 
 /** A market id: mostly listed, sometimes the next one or past it, or any u16. */
@@ -197,9 +230,6 @@ function nextId(rng: Rng, length: number): number {
 /** The ParamUpdate of one vector; may first change `state` (see shapePreState). */
 export function drawParamUpdate(rng: Rng, state: CrossmarginState): Op {
   shapePreState(rng, state);
-  const next = state.l1.nextIndex;
-  const q = rng.int(100);
-  const queueIndex = q < 4 ? next + 1n + rng.big(3n) : q < 8 && next > 0n ? rng.big(next) : next;
   // With every market listed, mostly the keys that scan all markets' tier 0 (the costliest
   // witnesses) or try to list one more.
   const scanning = [PARAM_KEYS.LIQUIDATION_PENALTY_PPM, PARAM_KEYS.MARKET_TIER, PARAM_KEYS.LIST_MARKET];
@@ -209,9 +239,20 @@ export function drawParamUpdate(rng: Rng, state: CrossmarginState): Op {
     ? rng.pick(scanning)
     : assetsFull
       ? PARAM_KEYS.LIST_ASSET
-      : rng.chance(0.9)
-        ? rng.pick(KEYS)
-        : rng.pick(UNKNOWN_KEYS);
+      : rng.chance(0.25)
+        ? rng.pick(INTRICATE_KEYS)
+        : rng.chance(0.88)
+          ? rng.pick(KEYS)
+          : rng.pick(UNKNOWN_KEYS);
+  // Shapes some keys' own checks need: a full signer set (a removal below the threshold),
+  // three or four tiers (a cap that must increase).
+  if (key === PARAM_KEYS.ORACLE_SIGNER && rng.chance(0.4)) raiseThreshold(rng, state);
+  if (key === PARAM_KEYS.MARKET_TIER && state.markets.length <= 8 && rng.chance(0.5)) {
+    for (let m = 0; m < state.markets.length; m++) addTier(rng, state, m);
+  }
+  const next = state.l1.nextIndex;
+  const q = rng.int(100);
+  const queueIndex = q < 4 ? next + 1n + rng.big(3n) : q < 8 && next > 0n ? rng.big(next) : next;
   // Keys without a target ignore it: mostly 0, sometimes anything.
   let target = rng.chance(0.8) ? 0 : rng.int(0x10000);
   const v = new Value(rng);
@@ -233,11 +274,14 @@ export function drawParamUpdate(rng: Rng, state: CrossmarginState): Op {
       break;
     }
     case K.ORACLE_SIGNER: {
-      target = rng.chance(0.88) ? rng.int(MAX_ORACLE_SIGNERS) : rng.chance(0.5) ? MAX_ORACLE_SIGNERS + rng.int(100) : 0xffff;
+      target = rng.chance(0.8) ? rng.int(MAX_ORACLE_SIGNERS) : rng.chance(0.6) ? MAX_ORACLE_SIGNERS + rng.int(100) : 0xffff;
       const present = state.params.oracleSigners.filter((s) => s !== ZERO_ADDRESS);
       const r = rng.int(100);
       const signer =
         r < 30 ? ZERO_ADDRESS : r < 55 && present.length > 0 ? rng.pick(present) : (bytesToHex(new Uint8Array(20).map(() => rng.int(256))) as Hex);
+      // A removal mostly empties a filled slot (refused when it leaves fewer than the threshold).
+      const filled = state.params.oracleSigners.flatMap((s, k) => (s !== ZERO_ADDRESS ? [k] : []));
+      if (signer === ZERO_ADDRESS && target < MAX_ORACLE_SIGNERS && rng.chance(0.7)) target = rng.pick(filled);
       v.set(0, signer);
       break;
     }
