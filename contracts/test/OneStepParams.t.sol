@@ -7,6 +7,8 @@ import {OneStepParams} from "../src/onestep/OneStepParams.sol";
 import {OneStepBase} from "../src/onestep/OneStepBase.sol";
 import {Witness} from "../src/onestep/Witness.sol";
 import {IOneStepProver} from "../src/IOneStepProver.sol";
+import {IOneStepPart} from "../src/onestep/IOneStepPart.sol";
+import {OneStepProver} from "../src/OneStepProver.sol";
 
 /// @dev `vm.parseJson` (the generic cheatcode, absent from our Vm.sol): the value at `key`,
 ///      ABI-encoded; an object's fields in alphabetical order.
@@ -126,6 +128,20 @@ contract OneStepParamsTest is Test {
 
     function test_paramUpdateSweep() public {
         _replay("ParamUpdate-sweep", "ParamUpdate_sweep");
+    }
+
+    /// @dev As a part of the router: `OneStepProver` forwards ParamUpdate to it and returns its roots.
+    function test_routedThroughOneStepProver() public {
+        (OneStepParams part, string memory json, uint256 n) = _load("ParamUpdate");
+        IOneStepPart[] memory parts = new IOneStepPart[](1);
+        parts[0] = IOneStepPart(address(part));
+        OneStepProver prover =
+            new OneStepProver(vm.parseJsonUint(json, ".chainId"), vm.parseJsonAddress(json, ".rollup"), parts);
+        assertTrue(prover.isSupported(1), "ParamUpdate supported through the part");
+        for (uint256 i; i < n; ++i) {
+            Vector memory v = _vector(json, i);
+            assertEq(prover.execute(v.preRoot, v.opBytes, v.witness), v.postRoot, v.name);
+        }
     }
 
     // ================================================================ what the part refuses to judge
