@@ -31,6 +31,19 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
     bytes32 internal constant LIQUIDATE_TYPE_HASH =
         keccak256("Liquidate(uint32 account,uint64 nonce,uint32 target,uint16 market)");
 
+    /// @notice margin.ts `portfolioMaintenanceExact` of the target for the liquidated market:
+    ///         the other cross positions' group nets and gross notional, and the parameters.
+    struct Exact {
+        /// @dev Σ over the other groups of |net_g| × shock_g (they do not move with the size).
+        int256 otherWorst;
+        /// @dev The liquidated market's group: the other positions' net, and its shock.
+        int256 groupNet;
+        int256 groupShock;
+        int256 gross;
+        int256 floorPpm;
+        int256 maintPpm;
+    }
+
     /// @notice A liquidation in the making: who, what, and the health function's inputs.
     struct Liq {
         uint256 liquidator;
@@ -53,6 +66,17 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
         int256 target1;
         /// @dev The target's position slots, once TS has read `openMarkets` (cross, or netValue).
         Margin.Position[] ps;
+        /// @dev liquidationPenaltyPpm, read when TS first reads it (`penaltyRead`).
+        int256 penaltyPpm;
+        bool penaltyRead;
+        /// @dev The market's tiers as read so far (bit i of `tiersRead`: tier i), so the size
+        ///      search reads each once.
+        int256[4] tierCap;
+        int256[4] tierImf;
+        int256[4] tierMmf;
+        uint256 tiersRead;
+        /// @dev Portfolio account: the other cross positions' terms (portfolioMaintenanceExact).
+        Exact exact;
     }
 
     /// @notice Pacing of one liquidation (the window and what the market and account used in
@@ -216,6 +240,7 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
             Margin.Health memory h =
                 Margin.crossHealth(w, l.target, ts, l.ps, Margin.collateralValue(w, l.target, ts, false));
             if (h.equity >= h.maintenance) return false; // NOT_LIQUIDATABLE
+            if (l.portfolio) _portfolioTerms(w, l);
             if (_largestRisk(w, l, h.maintenance) != l.market) return false; // NOT_LARGEST_RISK
             l.equity = h.equity;
             l.maintenance = h.maintenance;
@@ -255,6 +280,39 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
         return largest < 0 ? type(uint256).max : uint256(largest);
     }
 
+    /// @dev margin.ts `portfolioMaintenanceExact` for the liquidated market: the group nets and
+    ///      gross notional of the other cross positions, the market's group and the portfolio
+    ///      parameters (all read by `crossHealth` already, for a portfolio account).
+    function _portfolioTerms(Witness.Proof memory w, Liq memory l) internal pure {
+        Exact memory e = l.exact;
+        int256[8] memory net;
+        for (uint256 m; m < l.ps.length; ++m) {
+            Margin.Position memory p = l.ps[m];
+            if (p.empty || p.marginMode != Margin.MODE_CROSS || m == l.market) continue;
+            int256 price = _oraclePrice(w, m);
+            net[w.getU64(S.marketField(m, S.MARKET_GROUP))] += p.size * price;
+            e.gross += Margin.abs(p.size) * price;
+        }
+        uint256 group = w.getU64(S.marketField(l.market, S.MARKET_GROUP));
+        bytes32 shocks = w.get(S.PARAMS_GROUP_SHOCKS);
+        for (uint256 g; g < Margin.CORRELATION_GROUPS; ++g) {
+            int256 shock = int256(Witness.packedAt(shocks, g, 32));
+            if (g == group) (e.groupNet, e.groupShock) = (net[g], shock);
+            else e.otherWorst += Margin.abs(net[g]) * shock;
+        }
+        e.floorPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_FLOOR)));
+        e.maintPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_MAINTENANCE)));
+    }
+
+    /// @dev `max(Σ_g |net_g| × shock_g, gross × floor)` with the liquidated market at size `s`:
+    ///      the portfolio requirement before any rounding, scaled by 1e8 × 1e6.
+    function _portfolioWorst(Liq memory l, int256 s) internal pure returns (int256) {
+        Exact memory e = l.exact;
+        int256 worst = e.otherWorst + Margin.abs(e.groupNet + s * l.price) * e.groupShock;
+        int256 floor_ = (e.gross + Margin.abs(s) * l.price) * e.floorPpm;
+        return worst > floor_ ? worst : floor_;
+    }
+
     /// @dev The smallest lot count restoring equity ≥ maintenance × (1 + buffer) after the
     ///      penalty (searched up to the portfolio peak), else the whole position.
     function _liquidationSize(Witness.Proof memory w, Liq memory l) internal pure returns (int256) {
@@ -277,18 +335,61 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
 
     /// @dev Closing at the oracle price leaves equity unchanged but for the penalty.
     function _healthyAfter(Witness.Proof memory w, Liq memory l, int256 delta) internal pure returns (bool) {
-        int256 penalty = _penalty(w, Margin.notional(delta, l.price));
+        int256 penalty = Margin.divCeil(Margin.notional(delta, l.price) * _penaltyPpm(w, l), Margin.PPM);
         return (l.equity - penalty) * Margin.PPM >= _maintenanceAfter(w, l, l.size - l.dir * delta) * l.target1;
     }
 
-    function _maintenanceAfter(Witness.Proof memory w, Liq memory l, int256 s) internal pure returns (int256 mm) {
+    /// @dev The maintenance requirement with the liquidated position at size `s`: the
+    ///      portfolio requirement (rounded as margin.ts `portfolioRequirement`), or the pool's
+    ///      with this position's tiered term replaced, or the isolated position's own.
+    function _maintenanceAfter(Witness.Proof memory w, Liq memory l, int256 s) internal pure returns (int256) {
         if (l.portfolio) {
-            (, mm) = Margin.portfolioRequirementWith(w, l.ps, l.market, s);
-        } else if (l.cross) {
-            mm = l.maintenance - l.mmOld + Margin.tieredRequirement(w, l.market, Margin.notional(s, l.price), true);
-        } else {
-            mm = Margin.tieredRequirement(w, l.market, Margin.notional(s, l.price), true);
+            // max(⌈x⌉, ⌈y⌉) = ⌈max(x, y)⌉: the initial requirement as portfolioRequirement rounds it.
+            int256 initial = Margin.divCeil(_portfolioWorst(l, s), Margin.SIZE_SCALE * Margin.PPM);
+            return Margin.divCeil(initial * l.exact.maintPpm, Margin.PPM);
         }
+        int256 mm = _tieredMaintenance(w, l, Margin.notional(s, l.price));
+        return l.cross ? l.maintenance - l.mmOld + mm : mm;
+    }
+
+    /// @dev margin.ts `tieredRequirement(tiers, n, true)` on the memoized tiers (the same
+    ///      tiers, in the same order, as Margin.tieredRequirement reads).
+    function _tieredMaintenance(Witness.Proof memory w, Liq memory l, int256 n) internal pure returns (int256) {
+        int256 acc;
+        int256 lower;
+        for (uint256 i; i < S.MARGIN_TIERS; ++i) {
+            _loadTier(w, l, i);
+            if (l.tierImf[i] == 0) break;
+            bool last = i + 1 == S.MARGIN_TIERS;
+            if (!last) {
+                _loadTier(w, l, i + 1);
+                last = l.tierImf[i + 1] == 0;
+            }
+            int256 cap = l.tierCap[i];
+            int256 upper = last || n < cap ? n : cap;
+            if (upper > lower) acc += (upper - lower) * l.tierMmf[i];
+            if (last || n <= cap) break;
+            lower = cap;
+        }
+        return Margin.divCeil(acc, Margin.PPM);
+    }
+
+    /// @dev Tier i of the liquidated market, read once (a tier is read whole: its fields are
+    ///      one small record in the witness).
+    function _loadTier(Witness.Proof memory w, Liq memory l, uint256 i) internal pure {
+        if (l.tiersRead & (1 << i) != 0) return;
+        l.tiersRead |= 1 << i;
+        l.tierImf[i] = int256(uint256(w.getU64(S.tierField(l.market, i, S.TIER_IMF))));
+        l.tierCap[i] = int256(uint256(w.getU64(S.tierField(l.market, i, S.TIER_NOTIONAL_CAP))));
+        l.tierMmf[i] = int256(uint256(w.getU64(S.tierField(l.market, i, S.TIER_MMF))));
+    }
+
+    function _penaltyPpm(Witness.Proof memory w, Liq memory l) internal pure returns (int256) {
+        if (!l.penaltyRead) {
+            l.penaltyRead = true;
+            l.penaltyPpm = int256(uint256(w.getU64(S.PARAMS_LIQUIDATION_PENALTY)));
+        }
+        return l.penaltyPpm;
     }
 
     /// @dev risk.ts `liquidationPenalty`: rounded up.
@@ -298,59 +399,24 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
         );
     }
 
-    /// @notice margin.ts `portfolioMaintenanceExact` of the target for the liquidated market:
-    ///         the other cross positions' group nets and gross notional, and the parameters.
-    struct Exact {
-        int256[8] net;
-        int256 gross;
-        uint256 group;
-        bytes32 shocks;
-        int256 floorPpm;
-        int256 maintPpm;
-    }
-
     /// @dev liquidate.ts `portfolioPeak`: the lot count in [1, units] where the unrounded
     ///      health H is highest (H is concave in the liquidated size).
     function _portfolioPeak(Witness.Proof memory w, Liq memory l) internal pure returns (int256) {
-        Exact memory e;
-        for (uint256 m; m < l.ps.length; ++m) {
-            Margin.Position memory p = l.ps[m];
-            if (p.empty || p.marginMode != Margin.MODE_CROSS || m == l.market) continue;
-            int256 price = _oraclePrice(w, m);
-            e.net[w.getU64(S.marketField(m, S.MARKET_GROUP))] += p.size * price;
-            e.gross += Margin.abs(p.size) * price;
-        }
-        e.group = w.getU64(S.marketField(l.market, S.MARKET_GROUP));
-        e.shocks = w.get(S.PARAMS_GROUP_SHOCKS);
-        e.floorPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_FLOOR)));
-        e.maintPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_MAINTENANCE)));
         int256 lo = 1;
         int256 hi = l.units;
         while (lo < hi) {
             int256 mid = (lo + hi) >> 1;
-            if (_peakHealth(w, l, e, mid) >= _peakHealth(w, l, e, mid + 1)) hi = mid;
+            if (_peakHealth(w, l, mid) >= _peakHealth(w, l, mid + 1)) hi = mid;
             else lo = mid + 1;
         }
         return lo;
     }
 
     /// @dev `H(k) = (E·1e20 − δ·price·penaltyPpm·1e6)·1e6 − maintenanceExact(size − dir·δ)·(1e6 + buffer)`.
-    function _peakHealth(Witness.Proof memory w, Liq memory l, Exact memory e, int256 k)
-        internal
-        pure
-        returns (int256)
-    {
+    function _peakHealth(Witness.Proof memory w, Liq memory l, int256 k) internal pure returns (int256) {
         int256 d = _sizeOf(l, k);
-        int256 s = l.size - l.dir * d;
-        int256 worst;
-        for (uint256 g; g < Margin.CORRELATION_GROUPS; ++g) {
-            int256 n = g == e.group ? e.net[g] + s * l.price : e.net[g];
-            worst += Margin.abs(n) * int256(Witness.packedAt(e.shocks, g, 32));
-        }
-        int256 floor_ = (e.gross + Margin.abs(s) * l.price) * e.floorPpm;
-        int256 exact = (worst > floor_ ? worst : floor_) * e.maintPpm;
-        int256 penaltyPpm = int256(uint256(w.getU64(S.PARAMS_LIQUIDATION_PENALTY)));
-        return (l.equity * 1e20 - d * l.price * penaltyPpm * Margin.PPM) * Margin.PPM - exact * l.target1;
+        int256 exact = _portfolioWorst(l, l.size - l.dir * d) * l.exact.maintPpm;
+        return (l.equity * 1e20 - d * l.price * _penaltyPpm(w, l) * Margin.PPM) * Margin.PPM - exact * l.target1;
     }
 
     /// @dev The size, then the market's and the account's pacing caps in the current window.
