@@ -448,6 +448,112 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         }
     }
 
+    /// @notice `locate` (what loadOp runs) on adversarial shapes: for every selector, data of
+    ///         that operation only, ~16 KB, with every varint field one byte, two bytes (which
+    ///         sends each operation through the field-by-field tier) or its longest valid
+    ///         encoding; OracleUpdates carry 68 price points. The located operation is the last.
+    ///         One line per shape: `locate <selector> <mode> <bytes> <gas> <gas per byte ×100>`.
+    function test_gas_locate_everySelectorShape() public {
+        bytes memory sch = harness.schema();
+        uint256 worst;
+        for (uint256 mode; mode < 4; ++mode) {
+            for (uint256 sel; sel < 19; ++sel) {
+                bytes memory unit = _shapeUnit(sch, sel, mode);
+                uint256 count = (16_000 - 3) / unit.length;
+                bytes memory data = _repeat(unit, count);
+                (uint256 n,, uint256 gasUsed) = harness.measureLocate(data, count - 1);
+                assertEq(n, count, "shape decodes");
+                assertLe(gasUsed, _locateGasBound(data.length), "locate gas above locateGasBound");
+                uint256 perByte100 = (gasUsed * 100) / data.length;
+                if (perByte100 > worst) worst = perByte100;
+                console.log(string.concat("locate ", vm.toString(sel), " ", vm.toString(mode), " ", vm.toString(data.length), " ", vm.toString(gasUsed), " ", vm.toString(perByte100)));
+            }
+        }
+        console.log("locate worst gas per byte x100", worst);
+    }
+
+    /// @dev `locateGasBound` of sequencer/codec/gas.ts (gas.test.ts checks these constants
+    ///      against it): fixed part, per data byte, and the EVM memory cost of the words touched.
+    uint256 internal constant LOCATE_FIXED_GAS = 25_000;
+    uint256 internal constant LOCATE_GAS_PER_BYTE = 260;
+    uint256 internal constant MAX_OP_BYTES = 1_297;
+
+    function _locateGasBound(uint256 len) internal pure returns (uint256) {
+        uint256 words = 4 + 1 + (len + 31) / 32 + 1 + 10 + 19 + 2 * (1 + (MAX_OP_BYTES + 31) / 32 + 1); // 10: the 304-byte schema
+        return LOCATE_FIXED_GAS + LOCATE_GAS_PER_BYTE * len + 3 * words + (words * words) / 512;
+    }
+
+    /// @notice The worst shapes of `decode` at their fixture lengths, the largest at the cap.
+    function test_gas_locate_decodeWorstShapes_withinBound() public view {
+        string memory json = _read(FIXTURE);
+        uint256 n = _count(json, ".worst");
+        for (uint256 i; i < n; ++i) {
+            uint256 count = vm.parseJsonUint(json, _k(".worst", i, ".count"));
+            bytes memory data = _repeat(vm.parseJsonBytes(json, _k(".worst", i, ".unit")), count);
+            (,, uint256 gasUsed) = harness.measureLocate(data, count - 1);
+            assertLe(gasUsed, _locateGasBound(data.length), "locate gas above locateGasBound");
+            console.log(string.concat("locate ", vm.parseJsonString(json, _k(".worst", i, ".name")), " ", vm.toString(gasUsed)));
+        }
+    }
+
+    function test_gas_locate_fixedPart() public view {
+        (,, uint256 empty) = harness.measureLocate(hex"0100", 0);
+        (,, uint256 one) = harness.measureLocate(hex"0101000f0000", 0);
+        console.log("locate fixed: empty batch", empty);
+        console.log("locate fixed: one FundingTick, located", one);
+    }
+
+    /// @dev One operation: Δts, selector, each field coded per `mode` (0: one byte, 1: two
+    ///      bytes, 2: longest valid varint, 3: one byte but the first varint field, or each
+    ///      price point's id, two bytes), raw fields zero.
+    function _shapeUnit(bytes memory sch, uint256 sel, uint256 mode) internal pure returns (bytes memory u) {
+        // Δts +1 ms (one byte) or +65 ms (two bytes): times below stay after the timestamp.
+        u = mode == 0 || mode == 3 ? bytes.concat(hex"02", bytes1(uint8(sel))) : bytes.concat(hex"8201", bytes1(uint8(sel)));
+        bool first = true;
+        for (uint256 f; f < 16; ++f) {
+            uint8 code = uint8(sch[sel * 16 + f]);
+            if (code == 0) break;
+            // mode 3: only the first varint field two bytes (the least data that leaves tier 1)
+            u = bytes.concat(u, _shapeField(code, mode == 3 ? (first && code < 0x80 && sel != 10 ? 1 : 0) : mode));
+            if (code < 0x80) first = false;
+        }
+        if (sel == 10) {
+            u = bytes.concat(u, hex"44");
+            for (uint256 p; p < 68; ++p) {
+                u = bytes.concat(u, hex"07", _shapeField(0x02, mode == 3 ? 1 : mode), _shapeField(0x28, mode == 3 ? 0 : mode));
+            }
+            u = bytes.concat(u, hex"00");
+        }
+    }
+
+    function _shapeField(uint8 code, uint256 mode) internal pure returns (bytes memory) {
+        if (code >= 0x80) return new bytes(code & 0x7f);
+        if (mode == 0) {
+            // a one-byte value that exercises the field's checks: a time after the timestamp,
+            // decimals 10 (m 1, e 1)
+            if (code == 0x48) return hex"03";
+            if (code == 0x28) return hex"15";
+            if (code == 0x30) return hex"29";
+            return hex"7f";
+        }
+        if (mode == 1) return hex"8101"; // 129: in range for every coding
+        uint256 x;
+        if (code < 0x20) x = (uint256(1) << (8 * code)) - 1; // largest uint
+        else if (code == 0x28) x = uint256(type(uint64).max) * 20; // m = 2^64 - 1, e = 0
+        else if (code == 0x30) x = uint256(type(uint128).max) * 40;
+        else if (code == 0x48) x = (uint256(1) << 63) + 1; // ts + 2^62
+        else x = type(uint64).max; // signed: zigzag of −2^63
+        return _leb128(x);
+    }
+
+    function _leb128(uint256 x) internal pure returns (bytes memory b) {
+        while (x >= 0x80) {
+            b = bytes.concat(b, bytes1(uint8(x & 0x7f) | 0x80));
+            x >>= 7;
+        }
+        b = bytes.concat(b, bytes1(uint8(x)));
+    }
+
     /// @dev Execution gas of one submitBatch call (the CALL included, the 21k base and calldata not).
     function _submitGas(bytes memory data, uint64 ops) internal returns (uint256 g) {
         Rollup.BatchHeader memory h = _nextHeader(keccak256(data), data);

@@ -998,6 +998,25 @@ contract DisputeGameTest is DisputeGameBase {
         assertEq(t.moves, 8, "log2 rounds");
     }
 
+    /// @notice The costliest data per byte for `BatchCodec.locate` (what loadOp runs), at the
+    ///         cap: FundingTicks whose market is a two-byte varint (02 0f 8101 00, 5 bytes),
+    ///         which sends every operation through locate's field-by-field tier
+    ///         (BatchCodecGasTest.test_gas_locate_everySelectorShape measures every selector's
+    ///         shapes; this one is the worst). 7,041 operations in 35,208 bytes, 13 rounds.
+    function test_gas_fullGame_costliestLocate() public {
+        bytes memory unit = hex"020f810100";
+        uint256 count = (dg.MAX_DATA_BYTES() - 3) / unit.length;
+        bytes memory data = new bytes(3 + unit.length * count);
+        data[0] = 0x01;
+        data[1] = bytes1(uint8(0x80 | (count & 0x7f)));
+        data[2] = bytes1(uint8(count >> 7));
+        for (uint256 i; i < count; ++i) {
+            for (uint256 j; j < unit.length; ++j) data[3 + i * unit.length + j] = unit[j];
+        }
+        Tally memory t = _measuredGame(data, count, "full game, costliest locate (FundingTicks, two-byte market)");
+        assertEq(t.moves, 13, "log2 rounds");
+    }
+
     function _measureOpen(Rollup.BatchHeader memory h, Tally memory t) internal {
         // Opening a second game the same way, measured: what the challenger's first tx costs.
         address second = makeAddr("second challenger");

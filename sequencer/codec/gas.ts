@@ -1,7 +1,8 @@
 /**
  * L1 gas of batch data: what posting costs (calldata) and what decoding costs in a dispute
- * (`BatchCodec.decode`), and from that the largest batch data whose decode stays under a
- * governed gas bound. Figures and how they were measured: docs/codec.md.
+ * (`BatchCodec.decode`, and `BatchCodec.locate`, the cheaper check `loadOp` runs), and from
+ * that the largest batch data whose decode stays under a governed gas bound. Figures and how
+ * they were measured: docs/codec.md.
  *
  * The decode bound is a worst case over all data of a given length, not an estimate for
  * typical traffic: a dispute must be able to decode whatever a sequencer posted, so an
@@ -85,6 +86,41 @@ export function maxBatchBytes(gasBound: number = DECODE_GAS_BOUND): number {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/**
+ * `BatchCodec.locate`, what a dispute's `loadOp` runs: it refuses exactly the data `decode`
+ * refuses but writes only the one operation it returns, checking the others against their
+ * selector's one-byte layout (or field by field when a varint is longer). Its worst case per
+ * byte, measured over every selector's data with every varint one byte, two bytes, longest,
+ * or only the first one two bytes (`test_gas_locate_everySelectorShape`, 16 KB each), is
+ * FundingTicks whose market takes two bytes: 234 gas per data byte, memory included;
+ * one-byte FundingTicks 151, the 68-point OracleUpdates that cost `decode` the most 63.
+ * 260 leaves ~10% for compiler drift before the forge test trips.
+ */
+export const LOCATE_GAS_PER_BYTE = 260;
+/** Call-independent part: the per-selector layouts derived from SCHEMA, version and count (measured ≈ 22.9k), rounded up. */
+export const LOCATE_FIXED_GAS = 25_000;
+
+/** The longest SequencedOp: OracleUpdate with 68 price points and 8 signatures (1,297 bytes). */
+export const MAX_OP_BYTES: number = Math.max(
+  13 + 16 + 68 * PRICE_POINT_SIZE + 8 * 65,
+  ...SCHEMA.map((_, sel) => (sel === ORACLE_SELECTOR ? 0 : 13 + bodySize(sel))),
+);
+
+/** Memory words `locate` touches: input, schema copy, 19 layout words, the located op and one op of scratch (each with a length word and a spilled word). */
+function locateWords(len: number): number {
+  const words = (b: number) => Math.ceil(b / 32);
+  return 4 + 1 + words(len) + 1 + words(19 * 16) + 19 + 2 * (1 + words(MAX_OP_BYTES) + 1);
+}
+
+/**
+ * Worst-case gas of `BatchCodec.locate` on any data of `len` bytes. At `maxBatchBytes()`
+ * (35,209) it is 9.19M, well inside the 15M that sized the cap: the cap is set by `decode`,
+ * which `proveDataFault` still runs.
+ */
+export function locateGasBound(len: number): number {
+  return LOCATE_FIXED_GAS + LOCATE_GAS_PER_BYTE * len + memoryGas(locateWords(len));
 }
 
 /** Calldata gas of bytes before EIP-7623: 4 per zero byte, 16 per other byte. */

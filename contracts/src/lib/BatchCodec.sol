@@ -556,30 +556,47 @@ library BatchCodec {
                 }
             }
 
-            // Tier 2: the fields coded by `sch`, as `fields` reads them, without output.
+            // Tier 2: the fields coded by `sch` (codes in its top bytes, zeros below), as
+            // `fields` reads them, without output. Two-byte varints, the cheapest way to leave
+            // tier 1, are read inline (minimal iff the second byte is not zero).
             function vfields(sch, ip, ts) -> nip, bad {
-                for {} 1 {} {
-                    let code := byte(0, sch)
-                    if iszero(code) { break }
+                for {} sch {} {
+                    let code := shr(248, sch)
                     sch := shl(8, sch)
-                    if gt(code, 0x7f) {
+                    if shr(7, code) {
                         ip := add(ip, and(code, 0x7f))
                         continue
                     }
-                    let x := byte(0, mload(ip))
-                    switch shr(7, x)
-                    case 0 { ip := add(ip, 1) }
+                    let w := mload(ip)
+                    let x := byte(0, w)
+                    if lt(x, 0x80) {
+                        // One byte: fits every uint and signed field; decimals by their tables.
+                        ip := add(ip, 1)
+                        if gt(code, 0x20) {
+                            switch code
+                            case 0x28 { bad := or(bad, iszero(and(shr(x, DEC8_ONE_BYTE), 1))) }
+                            case 0x30 { bad := or(bad, iszero(and(shr(x, DEC16_ONE_BYTE), 1))) }
+                            case 0x48 { if x { bad := or(bad, timeBad(x, ts)) } }
+                        }
+                        continue
+                    }
+                    let hi := byte(1, w)
+                    switch shr(7, hi)
+                    case 0 {
+                        bad := or(bad, iszero(hi))
+                        x := or(and(x, 0x7f), shl(7, hi))
+                        ip := add(ip, 2)
+                    }
                     default {
                         let b
                         x, ip, b := vint(ip)
                         bad := or(bad, b)
                     }
-                    let w := and(code, 0x1f)
                     switch shr(5, code)
-                    case 0 { bad := or(bad, shr(shl(3, w), x)) }
-                    case 1 { bad := or(bad, decBad(x, w)) }
+                    case 0 { bad := or(bad, shr(shl(3, code), x)) } // uint: code is the width
+                    case 1 { bad := or(bad, decBad(x, and(code, 0x1f))) }
                     case 2 { bad := or(bad, timeBad(x, ts)) }
-                    default { bad := or(bad, shr(64, x)) }
+                    default { bad := or(bad, shr(64, x)) } // signed
                 }
                 nip := ip
             }
@@ -588,18 +605,33 @@ library BatchCodec {
             // word per selector (built below): bytes 0..23 have 0x80 at each varint field's
             // offset in the one-byte layout, byte 24 is the layout's length, bytes 25, 26 the
             // offsets of up to two time fields, 27, 28 of two 8-byte decimals, 29 of a 16-byte
-            // decimal (32 where there is none: `byte` then reads 0, which passes both checks).
+            // decimal (32 where there is none: `byte` then reads 0, which passes both checks),
+            // byte 30 is 1 when there is a decimal at all.
             function checkOp(ip, ts, layouts, sch0) -> nip, nts, bad {
+                let sel
                 {
-                    let x := byte(0, mload(ip))
+                    let w := mload(ip)
+                    let x := byte(0, w)
                     switch shr(7, x)
-                    case 0 { ip := add(ip, 1) }
-                    default { x, ip, bad := vint(ip) }
+                    case 0 {
+                        sel := byte(1, w)
+                        ip := add(ip, 2)
+                    }
+                    default {
+                        let hi := byte(1, w)
+                        switch shr(7, hi)
+                        case 0 {
+                            bad := iszero(hi)
+                            x := or(and(x, 0x7f), shl(7, hi))
+                            ip := add(ip, 2)
+                        }
+                        default { x, ip, bad := vint(ip) }
+                        sel := byte(0, mload(ip))
+                        ip := add(ip, 1)
+                    }
                     ts := sub(add(ts, shr(1, x)), mul(and(x, 1), x))
                     bad := or(bad, shr(64, ts))
                 }
-                let sel := byte(0, mload(ip))
-                ip := add(ip, 1)
                 if iszero(lt(sel, 19)) {
                     nip := ip
                     nts := ts
@@ -615,20 +647,23 @@ library BatchCodec {
                     if t { bad := or(bad, timeBad(t, ts)) }
                     t := byte(byte(26, e), w)
                     if t { bad := or(bad, timeBad(t, ts)) }
-                    bad := or(
-                        bad,
-                        iszero(
-                            and(
-                                and(shr(byte(byte(27, e), w), DEC8_ONE_BYTE), shr(byte(byte(28, e), w), DEC8_ONE_BYTE)),
-                                and(shr(byte(byte(29, e), w), DEC16_ONE_BYTE), 1)
+                    if byte(30, e) {
+                        bad := or(
+                            bad,
+                            iszero(
+                                and(
+                                    and(shr(byte(byte(27, e), w), DEC8_ONE_BYTE), shr(byte(byte(28, e), w), DEC8_ONE_BYTE)),
+                                    and(shr(byte(byte(29, e), w), DEC16_ONE_BYTE), 1)
+                                )
                             )
                         )
-                    )
+                    }
                     ip := add(ip, byte(24, e))
                 }
                 default {
-                    let b
-                    ip, b := vfields(mload(add(sch0, shl(4, sel))), ip, ts)
+                    // the row's 16 code bytes only (the next row follows in memory)
+                    let b := and(mload(add(sch0, shl(4, sel))), not(0xffffffffffffffffffffffffffffffff))
+                    ip, b := vfields(b, ip, ts)
                     bad := or(bad, b)
                 }
                 if eq(sel, 10) {
@@ -649,9 +684,36 @@ library BatchCodec {
                             ip := add(ip, 3)
                         }
                         default {
-                            let b
-                            ip, b := vfields(0x8102280000000000000000000000000000000000000000000000000000000000, ip, ts)
-                            bad := or(bad, b)
+                            // The id (uint 2) in 1 to 3 bytes: a 2-byte varint is below 2^14;
+                            // a 3-byte one fits iff its last byte is 1..3 (0 is not minimal,
+                            // and a continuation bit makes 4+ bytes, ≥ 2^21: out of range).
+                            switch shr(7, id)
+                            case 0 { ip := add(ip, 2) }
+                            default {
+                                let id2 := byte(2, p)
+                                switch shr(7, id2)
+                                case 0 {
+                                    bad := or(bad, iszero(id2))
+                                    ip := add(ip, 3)
+                                }
+                                default {
+                                    let id3 := byte(3, p)
+                                    bad := or(bad, or(iszero(id3), gt(id3, 3)))
+                                    ip := add(ip, 4)
+                                }
+                            }
+                            // The price (decimal 8).
+                            price := byte(0, mload(ip))
+                            switch shr(7, price)
+                            case 0 {
+                                bad := or(bad, iszero(and(shr(price, DEC8_ONE_BYTE), 1)))
+                                ip := add(ip, 1)
+                            }
+                            default {
+                                let b
+                                price, ip, b := vint(ip)
+                                bad := or(bad, or(b, decBad(price, 8)))
+                            }
                         }
                     }
                     let sigs := byte(0, mload(ip))
@@ -698,6 +760,8 @@ library BatchCodec {
                 }
                 entry := or(entry, or(shl(56, pos), or(shl(48, t1), shl(40, t2))))
                 entry := or(entry, or(shl(32, d8a), or(shl(24, d8b), shl(16, d16))))
+                // byte 30: whether there is any decimal to check
+                if lt(and(d8a, d16), 32) { entry := or(entry, 0x100) }
             }
 
             // Every operation: operation `wanted` through tier 3 into new memory (returned), the

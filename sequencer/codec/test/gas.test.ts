@@ -1,14 +1,19 @@
 /** The decode gas bound and calldata pricing (gas.ts). */
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeBatch } from "../batch.js";
 import { compressBatch, decompressBatch } from "../compress.js";
 import {
   DECODE_GAS_BOUND,
+  LOCATE_FIXED_GAS,
+  LOCATE_GAS_PER_BYTE,
   MAX_EXPANSION,
+  MAX_OP_BYTES,
   calldataGas,
   calldataTokens,
   decodeGasBound,
+  locateGasBound,
   maxBatchBytes,
   maxOutputBytes,
   memoryGas,
@@ -44,6 +49,23 @@ describe("decode gas bound", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("locate gas bound", () => {
+  it("stays under the decode bound and inside 15M at the data cap", () => {
+    const cap = maxBatchBytes();
+    expect(locateGasBound(cap)).toBeLessThan(decodeGasBound(cap));
+    expect(locateGasBound(cap)).toBeLessThan(10_000_000);
+    expect(MAX_OP_BYTES).toBe(13 + 16 + 68 * 11 + 8 * 65);
+  });
+
+  it("is the bound the forge gas test checks (BatchCodec.t.sol mirrors its constants)", () => {
+    const sol = readFileSync(new URL("../../../contracts/test/BatchCodec.t.sol", import.meta.url), "utf8");
+    const constant = (name: string) => Number(new RegExp(`${name} = ([0-9_]+);`).exec(sol)?.[1]?.replace(/_/g, ""));
+    expect(constant("LOCATE_FIXED_GAS")).toBe(LOCATE_FIXED_GAS);
+    expect(constant("LOCATE_GAS_PER_BYTE")).toBe(LOCATE_GAS_PER_BYTE);
+    expect(constant("MAX_OP_BYTES")).toBe(MAX_OP_BYTES);
   });
 });
 
