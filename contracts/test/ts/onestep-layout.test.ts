@@ -116,3 +116,35 @@ describe('OneStepLayout.sol: markets and assets', () => {
     expect(constant('ACCOUNTS_LENGTH')).toBe(gindex(['accounts']) * 2n + 1n);
   });
 });
+
+describe('OneStepLayout.sol: the risk engine (Liquidate, Deleverage)', () => {
+  // marketField(m, f) = ((MARKETS_FIRST_GINDEX + m) << MARKET_DEPTH) | f
+  const marketField = (m: number, f: bigint) => ((L.MARKETS_FIRST_GINDEX! + BigInt(m)) << constant('MARKET_DEPTH')) | f;
+  // accountField(a, f) = ((ACCOUNTS_FIRST_GINDEX + a) << ACCOUNT_DEPTH) | f
+  const accountField = (a: number, f: bigint) => ((L.ACCOUNTS_FIRST_GINDEX! + BigInt(a)) << L.ACCOUNT_DEPTH!) | f;
+
+  it('insuranceFundChunk(asset) holds state.insuranceFund[asset] (two int128 a chunk)', () => {
+    for (let i = 0; i < 4; i++) expect(constant('INSURANCE_FUND_FIRST') + BigInt(i >> 1)).toBe(gindex(['insuranceFund', i]));
+  });
+
+  it('the insurance window and the socialized loss', () => {
+    expect(constant('INSURANCE_WINDOW_START')).toBe(gindex(['insuranceWindow', 'windowStart']));
+    expect(constant('INSURANCE_WINDOW_PAID')).toBe(gindex(['insuranceWindow', 'paidInWindow']));
+    expect(constant('SOCIALIZED_LOSS')).toBe(gindex(['socializedLoss']));
+  });
+
+  it('marketField(m, MARKET_PACING_WINDOW_START | MARKET_LIQUIDATED_IN_WINDOW) are the market pacing fields', () => {
+    for (const m of [0, 7, 63]) {
+      expect(marketField(m, constant('MARKET_PACING_WINDOW_START'))).toBe(gindex(['markets', m, 'pacingWindowStart']));
+      expect(marketField(m, constant('MARKET_LIQUIDATED_IN_WINDOW'))).toBe(gindex(['markets', m, 'liquidatedInWindow']));
+    }
+  });
+
+  it('pacingField(a, f) is state.accounts[a].pacing.{windowStart, liquidatedInWindow}', () => {
+    for (const a of [0, 3, 1_000_000]) {
+      const pacing = accountField(a, constant('ACCOUNT_PACING'));
+      expect((pacing << 1n) | 0n).toBe(gindex(['accounts', a, 'pacing', 'windowStart']));
+      expect((pacing << 1n) | 1n).toBe(gindex(['accounts', a, 'pacing', 'liquidatedInWindow']));
+    }
+  });
+});
