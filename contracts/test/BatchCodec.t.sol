@@ -351,6 +351,71 @@ contract BatchCodecTest is BatchFixtureReader {
         }
     }
 
+    /// @notice Each varint field (and the timestamp delta) of every selector as a two-byte
+    ///         varint: first byte 0x81 or 0xff, every second byte (0 is not minimal, ≥ 0x80
+    ///         makes it longer), in an operation tiers 1–2 read: locate and decode agree.
+    function test_locate_everyTwoByteValue_selectors0to6_matchDecode() public view {
+        _everyTwoByteValue(0, 7);
+    }
+
+    function test_locate_everyTwoByteValue_selectors7to12_matchDecode() public view {
+        _everyTwoByteValue(7, 13);
+    }
+
+    function test_locate_everyTwoByteValue_selectors13to18_matchDecode() public view {
+        _everyTwoByteValue(13, 19);
+    }
+
+    function _everyTwoByteValue(uint256 fromSel, uint256 toSel) internal view {
+        bytes memory sch = harness.schema();
+        for (uint256 sel = fromSel; sel < toSel; ++sel) {
+            // Offsets of the varints in the zero one-byte layout (after Δts and selector).
+            uint256 len;
+            uint256[16] memory at;
+            uint256 nv;
+            for (uint256 f; f < 16; ++f) {
+                uint8 code = uint8(sch[sel * 16 + f]);
+                if (code == 0) break;
+                if (code >= 0x80) {
+                    len += code & 0x7f;
+                } else {
+                    at[nv++] = 2 + len;
+                    ++len;
+                }
+            }
+            if (sel == 10) len += 2;
+            // the timestamp delta too (offset 0)
+            for (uint256 k; k <= nv; ++k) {
+                uint256 pos = k == nv ? 0 : at[k];
+                // 01 ‖ 2 ops ‖ [Δts 02 ‖ sel ‖ zero body, the byte at pos made two] ‖ FundingTick
+                bytes memory op = bytes.concat(hex"02", bytes1(uint8(sel)), new bytes(len));
+                bytes memory wide = new bytes(op.length + 1);
+                for (uint256 i; i < op.length; ++i) wide[i < pos ? i : i + 1] = op[i];
+                bytes memory data = bytes.concat(hex"0102", wide, hex"000f0000");
+                for (uint256 lead = 0x81; lead <= 0xff; lead += 0x7e) {
+                    data[2 + pos] = bytes1(uint8(lead));
+                    for (uint256 v; v < 256; ++v) {
+                        data[3 + pos] = bytes1(uint8(v));
+                        _locateAgrees(data, 1, "two-byte value");
+                    }
+                }
+            }
+        }
+    }
+
+    /// @notice Price points with ids of two and three bytes and two-byte prices.
+    function test_locate_multiBytePricePoints_matchDecode() public view {
+        for (uint256 v; v < 256; ++v) {
+            // id 0xff ‖ v (two bytes, or three with 0x01 after when v ≥ 0x80), price 0x15
+            _locateAgrees(bytes.concat(hex"0102020a0101" hex"07ff", bytes1(uint8(v)), hex"0115" hex"00" hex"000f0000"), 1, "id");
+            // id 0xff 0xff v: three bytes (fits iff 1 ≤ v ≤ 3), or longer
+            _locateAgrees(bytes.concat(hex"0102020a0101" hex"07ffff", bytes1(uint8(v)), hex"15" hex"00" hex"000f0000"), 1, "id3");
+            // price 0x81 v: two bytes (or more)
+            _locateAgrees(bytes.concat(hex"0102020a0101" hex"0705" hex"81", bytes1(uint8(v)), hex"00" hex"00" hex"000f0000"), 1, "price");
+            _locateAgrees(bytes.concat(hex"0102020a0101" hex"0705" hex"ff", bytes1(uint8(v)), hex"00" hex"00" hex"000f0000"), 1, "price");
+        }
+    }
+
     /// @notice An oracle price point, every value of its id and price bytes.
     function test_locate_everyOneBytePricePoint_matchesDecode() public view {
         // OracleUpdate at ts 1: time code 1 (= ts), one point (kind 7, id, price), no signatures.
