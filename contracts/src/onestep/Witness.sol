@@ -218,6 +218,19 @@ library Witness {
         }
     }
 
+    /// @notice Where the `count` nodes `gindex`, `gindex + 1`, ... lie: node `gindex + i` is at
+    ///         `at - i` (the gindices descend). One search for a record's consecutive field
+    ///         chunks; reverts `WitnessNodeMissing` for the first one the witness lacks.
+    function findRun(Proof memory p, uint256 gindex, uint256 count) internal pure returns (uint256 at) {
+        bool found;
+        (found, at) = find(p, gindex);
+        if (!found) revert WitnessNodeMissing(gindex);
+        uint256[] memory g = p.gindices;
+        for (uint256 i = 1; i < count; ++i) {
+            if (at < i || g[at - i] != gindex + i) revert WitnessNodeMissing(gindex + i);
+        }
+    }
+
     function has(Proof memory p, uint256 gindex) internal pure returns (bool found) {
         (found,) = find(p, gindex);
     }
