@@ -240,7 +240,6 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
             Margin.Health memory h =
                 Margin.crossHealth(w, l.target, ts, l.ps, Margin.collateralValue(w, l.target, ts, false));
             if (h.equity >= h.maintenance) return false; // NOT_LIQUIDATABLE
-            if (l.portfolio) _portfolioTerms(w, l);
             if (_largestRisk(w, l, h.maintenance) != l.market) return false; // NOT_LARGEST_RISK
             l.equity = h.equity;
             l.maintenance = h.maintenance;
@@ -263,6 +262,8 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
     ///      tiered maintenance, or for a portfolio account what closing it takes off the
     ///      portfolio maintenance requirement.
     function _largestRisk(Witness.Proof memory w, Liq memory l, int256 maintenance) internal pure returns (uint256) {
+        Book memory book;
+        if (l.portfolio) book = _portfolioBook(w, l);
         int256 largest = -1;
         int256 largestRisk;
         for (uint256 m; m < l.ps.length; ++m) {
@@ -270,38 +271,73 @@ contract OneStepRisk is OneStepTradePlan, IOneStepProver {
             if (p.empty || p.marginMode != Margin.MODE_CROSS || p.size == 0) continue;
             int256 risk;
             if (l.portfolio) {
-                (, int256 mmClosed) = Margin.portfolioRequirementWith(w, l.ps, m, 0);
-                risk = maintenance - mmClosed;
+                // portfolioRequirement with this position closed: its term out of its group's net and the gross.
+                int256 term = p.size * book.price[m];
+                int256 worst = book.worst - Margin.abs(book.net[book.group[m]]) * book.shock[book.group[m]]
+                    + Margin.abs(book.net[book.group[m]] - term) * book.shock[book.group[m]];
+                int256 initial = _portfolioInitial(worst, book.gross - Margin.abs(term), book.floorPpm);
+                risk = maintenance - Margin.divCeil(initial * book.maintPpm, Margin.PPM);
             } else {
                 (,, risk) = Margin.contribution(w, p, m);
             }
             if (largest < 0 || risk > largestRisk) (largest, largestRisk) = (int256(m), risk);
         }
+        if (l.portfolio) _portfolioTerms(l, book);
         return largest < 0 ? type(uint256).max : uint256(largest);
     }
 
-    /// @dev margin.ts `portfolioMaintenanceExact` for the liquidated market: the group nets and
-    ///      gross notional of the other cross positions, the market's group and the portfolio
-    ///      parameters (all read by `crossHealth` already, for a portfolio account).
-    function _portfolioTerms(Witness.Proof memory w, Liq memory l) internal pure {
-        Exact memory e = l.exact;
-        int256[8] memory net;
+    /// @notice The portfolio requirement's inputs over the account's cross positions (each
+    ///         position's price and group, each group's net, the gross notional, the
+    ///         parameters), read once: margin.ts `portfolioRequirement` reads the same nodes.
+    struct Book {
+        int256[64] price;
+        uint256[64] group;
+        int256[8] net;
+        int256[8] shock;
+        int256 worst;
+        int256 gross;
+        int256 floorPpm;
+        int256 maintPpm;
+    }
+
+    function _portfolioBook(Witness.Proof memory w, Liq memory l) internal pure returns (Book memory b) {
         for (uint256 m; m < l.ps.length; ++m) {
             Margin.Position memory p = l.ps[m];
-            if (p.empty || p.marginMode != Margin.MODE_CROSS || m == l.market) continue;
-            int256 price = _oraclePrice(w, m);
-            net[w.getU64(S.marketField(m, S.MARKET_GROUP))] += p.size * price;
-            e.gross += Margin.abs(p.size) * price;
+            if (p.empty || p.marginMode != Margin.MODE_CROSS) continue;
+            b.price[m] = _oraclePrice(w, m);
+            b.group[m] = w.getU64(S.marketField(m, S.MARKET_GROUP));
+            b.net[b.group[m]] += p.size * b.price[m];
+            b.gross += Margin.abs(p.size) * b.price[m];
         }
-        uint256 group = w.getU64(S.marketField(l.market, S.MARKET_GROUP));
         bytes32 shocks = w.get(S.PARAMS_GROUP_SHOCKS);
         for (uint256 g; g < Margin.CORRELATION_GROUPS; ++g) {
-            int256 shock = int256(Witness.packedAt(shocks, g, 32));
-            if (g == group) (e.groupNet, e.groupShock) = (net[g], shock);
-            else e.otherWorst += Margin.abs(net[g]) * shock;
+            b.shock[g] = int256(Witness.packedAt(shocks, g, 32));
+            b.worst += Margin.abs(b.net[g]) * b.shock[g];
         }
-        e.floorPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_FLOOR)));
-        e.maintPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_MAINTENANCE)));
+        b.floorPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_FLOOR)));
+        b.maintPpm = int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_MAINTENANCE)));
+    }
+
+    /// @dev margin.ts `portfolioRequirement`'s initial: the worst scenario loss or the floor
+    ///      fraction of gross notional, each rounded up (both scaled by 1e8 × 1e6).
+    function _portfolioInitial(int256 worst, int256 gross, int256 floorPpm) internal pure returns (int256) {
+        int256 a = Margin.divCeil(worst, Margin.SIZE_SCALE * Margin.PPM);
+        int256 b = Margin.divCeil(gross * floorPpm, Margin.SIZE_SCALE * Margin.PPM);
+        return a > b ? a : b;
+    }
+
+    /// @dev margin.ts `portfolioMaintenanceExact` for the liquidated market: the group nets and
+    ///      gross notional of the other cross positions, the market's group and the parameters.
+    function _portfolioTerms(Liq memory l, Book memory book) internal pure {
+        Exact memory e = l.exact;
+        uint256 group = book.group[l.market];
+        int256 term = l.ps[l.market].size * book.price[l.market];
+        e.groupNet = book.net[group] - term;
+        e.groupShock = book.shock[group];
+        e.otherWorst = book.worst - Margin.abs(book.net[group]) * book.shock[group];
+        e.gross = book.gross - Margin.abs(term);
+        e.floorPpm = book.floorPpm;
+        e.maintPpm = book.maintPpm;
     }
 
     /// @dev `max(Σ_g |net_g| × shock_g, gross × floor)` with the liquidated market at size `s`:
