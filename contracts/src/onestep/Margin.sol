@@ -232,19 +232,6 @@ library Margin {
         maintenance = divCeil(initial * int256(uint256(w.getU64(S.PARAMS_PORTFOLIO_MAINTENANCE))), PPM);
     }
 
-    /// @notice margin.ts `portfolioRequirement` with an override: the account's position in
-    ///         `market` (an open slot of `positions`) at size `size` instead of its own.
-    function portfolioRequirementWith(Witness.Proof memory w, Position[] memory positions, uint256 market, int256 size)
-        internal
-        pure
-        returns (int256 initial, int256 maintenance)
-    {
-        int256 saved = positions[market].size;
-        positions[market].size = size;
-        (initial, maintenance) = portfolioRequirement(w, positions);
-        positions[market].size = saved;
-    }
-
     /// @notice margin.ts `notional`: |size| × price / 1e8, rounded up.
     function notional(int256 size, int256 price) internal pure returns (int256) {
         return divCeil(abs(size) * price, SIZE_SCALE);
