@@ -379,7 +379,7 @@ function signLiquidate(b: Builder, liquidator: number, target: number, market: n
 }
 
 /** liquidate.ts's largest-risk cross position of the account (-1: none). */
-function largestRisk(state: CrossmarginState, account: number): number {
+export function largestRisk(state: CrossmarginState, account: number): number {
   const acct = state.accounts[account]!;
   const maintenance = crossHealth(state, acct, 0n, false).maintenance;
   let best = -1;

@@ -82,6 +82,22 @@ contract OneStepRiskTest is Test {
         _replay("Deleverage");
     }
 
+    /// @dev A target with positions in all 64 markets (cross, portfolio, isolated; below
+    ///      maintenance or bankrupt): the largest witnesses (gas logged per vector, no 2M
+    ///      assertion: like OneStepProver.t.sol `test_wide`, these measure the worst case).
+    function test_wide() public {
+        (OneStepRisk part, string memory json, uint256 n) = _load("wide-risk");
+        for (uint256 i; i < n; ++i) {
+            Vector memory v = _vector(json, i);
+            uint256 before = gasleft();
+            bytes32 post = part.execute(v.preRoot, v.opBytes, v.witness);
+            uint256 used = before - gasleft();
+            assertEq(post, v.postRoot, v.name);
+            assertTrue(v.accepted, v.name);
+            console.log(string.concat("onestep_gas_", v.name), used);
+        }
+    }
+
     /// @dev Only Liquidate and Deleverage: any other selector is refused by revert, not executed.
     function test_supportsOnlyRiskOperations() public {
         (OneStepRisk part, string memory json,) = _load("Deleverage");
