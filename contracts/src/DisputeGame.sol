@@ -131,8 +131,10 @@ contract DisputeGame {
     // ================================================================ constants
 
     /// @notice Most data bytes a batch may have: `maxBatchBytes(DECODE_GAS_BOUND)` of
-    ///         sequencer/codec/gas.ts, the longest data `BatchCodec.decode` is guaranteed to
-    ///         decode within 15M gas whatever its content (docs/codec.md §4). A constant, not a
+    ///         sequencer/codec/gas.ts, sized by `BatchCodec.decode`'s 15M-gas bound on one-byte
+    ///         fields. `loadOp`'s `BatchCodec.locate` checks any data of this length in ≤ 9.2M
+    ///         gas; `decode` (`proveDataFault`) can exceed 15M on two-byte varints (docs/codec.md
+    ///         §4). A constant, not a
     ///         parameter: lowering it would turn batches already posted under the old cap into
     ///         faults; a new cap is a new game contract (`Governance.setDisputeGame`).
     uint256 public constant MAX_DATA_BYTES = 35_209;
@@ -323,10 +325,12 @@ contract DisputeGame {
         emit Chosen(id, agree, g.lo, g.hi);
     }
 
-    /// @notice Proves which bytes operation `lo` of the disputed batch is: decodes the batch's
-    ///         posted data on chain (at most `MAX_DATA_BYTES`, so within the decode gas bound)
-    ///         and records the operation's hash for `step`. Anyone may call. If the data holds a
-    ///         fault instead (oversized, undecodable, op count), the challenger wins here.
+    /// @notice Proves which bytes operation `lo` of the disputed batch is: checks the batch's
+    ///         posted data on chain with `BatchCodec.locate` (the same verdict as `decode`,
+    ///         without writing the batch; at most `MAX_DATA_BYTES`, ≤ 9.2M gas whatever the
+    ///         content, sequencer/codec/gas.ts `locateGasBound`) and records the operation's
+    ///         hash for `step`. Anyone may call. If the data holds a fault instead (oversized,
+    ///         undecodable, op count), the challenger wins here.
     /// @param id The game.
     /// @param header The batch's header.
     /// @param data The batch's data as posted (`keccak256(data) == header.dataHash`).
@@ -430,6 +434,9 @@ contract DisputeGame {
 
     /// @notice Decodes batch data and checks it against its header and the L1 queue. External
     ///         so that callers can catch `BatchCodec.BatchDataError`; it changes nothing.
+    ///         Without `queue` it runs `BatchCodec.locate` (validity, count, one operation),
+    ///         with it `BatchCodec.decode` (the L1-input walk needs the whole batch); both
+    ///         refuse the same data with the same error.
     /// @param data The batch data.
     /// @param h The batch's header (its parent must be on chain: the queue position to start from).
     /// @param opIndex The operation whose hash to report (out of range: none).

@@ -492,6 +492,12 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         console.log(
             string.concat("gas ", name, " ", vm.toString(ops), " ", vm.toString(keccak256(data)), " ", vm.toString(gasUsed), " ", vm.toString(submitGas))
         );
+        // What a dispute's loadOp runs instead: the whole check, its last operation's bytes.
+        (uint256 n, bytes32 opHash, uint256 locateGas) = harness.measureLocate(data, ops - 1);
+        assertEq(n, ops, "locate count");
+        assertEq(opHash, keccak256(harness.opAt(harness.decode(data), ops - 1)), "locate op");
+        assertLe(locateGas, _locateGasBound(data.length), "locate gas above locateGasBound");
+        console.log(string.concat("locate ", name, " ", vm.toString(locateGas)));
         // The same batch as Solady FastLZ of its SSZ bytes: size and decode gas, for comparison.
         bytes memory flz = harness.fastLzCompress(harness.decode(data));
         (bytes32 fh, uint256 flzGas) = harness.measureFastLz(flz);
@@ -531,7 +537,8 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
                 assertLe(gasUsed, _locateGasBound(data.length), "locate gas above locateGasBound");
                 uint256 perByte100 = (gasUsed * 100) / data.length;
                 if (perByte100 > worst) worst = perByte100;
-                console.log(string.concat("locate ", vm.toString(sel), " ", vm.toString(mode), " ", vm.toString(data.length), " ", vm.toString(gasUsed), " ", vm.toString(perByte100)));
+                (,, uint256 decodeGas) = harness.measure(data);
+                console.log(string.concat("locate ", vm.toString(sel), " ", vm.toString(mode), " ", vm.toString(data.length), " ", vm.toString(gasUsed), " ", vm.toString(perByte100), " decode ", vm.toString((decodeGas * 100) / data.length)));
             }
         }
         console.log("locate worst gas per byte x100", worst);

@@ -23,11 +23,18 @@ import { ORACLE_SELECTOR, PRICE_POINT_FIELDS, PRICE_POINT_SIZE, SCHEMA, bodySize
 export const DECODE_GAS_BOUND = 15_000_000;
 
 /**
- * Gas per data byte of the costliest data shape, memory excluded. Measured (solc 0.8.30,
- * optimizer 200 runs, prague): OracleUpdates of 68 one-byte price points, 397 gas/byte with
- * memory, 394 without; ForcedWithdraw-only data 364, FundingTick-only 350, Fill-only 349
+ * Gas per data byte of the costliest one-byte-field data shape, memory excluded. Measured (solc
+ * 0.8.30, optimizer 200 runs, prague): OracleUpdates of 68 one-byte price points, 397 gas/byte
+ * with memory, 394 without; ForcedWithdraw-only data 364, FundingTick-only 350, Fill-only 349
  * (16 KB each, the `worst` cases of contracts/test/BatchCodec.t.sol). 420 leaves ~6% for
  * compiler drift before the forge test trips.
+ *
+ * NOTE: not a bound for data whose varints take two bytes: `decode` then costs up to 494
+ * gas/byte (OracleUpdates whose price points have two-byte ids; `test_gas_locate_everySelectorShape`
+ * logs both decoders), ≈ 17.4M at `maxBatchBytes()`. A dispute's `loadOp` runs `locate`
+ * (`locateGasBound`, which does hold there); `proveDataFault` still runs `decode`
+ * (docs/codec.md §4). Left at 420 because `maxBatchBytes()` derives from it and must equal the
+ * consensus `DisputeGame.MAX_DATA_BYTES`.
  */
 export const DECODE_GAS_PER_BYTE = 420;
 /** Call-independent part: schema copy, version and count, final bookkeeping (measured ≈ 1.9k), rounded up. */
