@@ -12,10 +12,13 @@
  * windows, stale prices, the wrong market, self-liquidation, unknown accounts, healthy
  * targets, and Deleverage counterparties on the wrong side or with too little.
  */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex } from "../../sequencer/state/bytes.js";
 import { FLAG_SELL, MODE_CROSS, PPM, SIZE_SCALE } from "../../sequencer/state/constants.js";
 import { contribution, crossHealth, isolatedEquity, isPortfolio, notional, portfolioRequirement, tieredRequirement } from "../../sequencer/state/margin.js";
-import type { Hex, Op, SignedOp } from "../../sequencer/state/ops.js";
+import type { Hex, Liquidate, Op, SignedOp } from "../../sequencer/state/ops.js";
 import type { Receipt } from "../../sequencer/state/receipt.js";
+import { type SigningDomain, signDigest, signingDigest } from "../../sequencer/state/signing.js";
 import { netValue, windowStart } from "../../sequencer/state/risk.js";
 import { type CrossmarginState, markMarket, setBalance, setPacing } from "../../sequencer/state/state.js";
 import { applyOp } from "../../sequencer/state/stf.js";
@@ -25,17 +28,19 @@ import type { Rng } from "../../sequencer/state/test/random.js";
 export interface RiskDrawContext {
   /** Signs as the generator does (owner, session key, stranger, broken signatures). */
   sign: <T extends SignedOp>(op: T) => T;
-  /** Signs with the given private key (the signature is sometimes broken, as `sign`). */
-  signWith: <T extends SignedOp>(op: T, key: Hex) => T;
   /** A nonce as the generator picks them (mostly fresh; replays, out of window, zero...). */
   nonce: (account: number) => bigint;
   /** A fresh nonce for the operation under test. */
   fresh: bigint;
   ownerKeys: readonly Hex[];
   owners: readonly Hex[];
+  /** The vectors' signing domain (for signatures the draw must not break). */
+  domain: SigningDomain;
 }
 
 const USD = 1_000_000n;
+/** A key no account of the vectors' states is owned by or has granted. */
+const STRANGER_KEY = bytesToHex(keccak_256(new TextEncoder().encode("crossmargin one-step risk stranger"))) as Hex;
 /** Price moves go in steps of 0.25%, up to ×4 against a short (a long's price stops at 1). */
 const MAX_STEPS = 1_200;
 
@@ -267,6 +272,15 @@ function openFor(b: Builder, kind: "cross" | "isolated" | "portfolio", twoLegs: 
     size -= size % m1.lotSize;
     if (!b.trade(target, counterparty, second, long ? -size : size)) other = -1;
   }
+  // Funding accrued since the trades (as FundingTick moves the index): pending funding the
+  // liquidation settles, in the target's equity either way.
+  if (rng.chance(0.5)) {
+    const m = state.markets[market]!;
+    m.fundingIndex += (m.oraclePrice * BigInt(rng.int(4_001) - 2_000)) / 1_000_000n;
+    markMarket(m);
+    state.oracleEpoch++;
+    state.topDirty = true;
+  }
   // A resting order of the target, for the liquidation to cancel.
   if (rng.chance(0.5)) {
     const m = state.markets[market]!;
@@ -314,8 +328,9 @@ function pace(b: Builder, target: number, market: number, mode: "cap" | "usedUp"
 function makeStale(b: Builder, market: number): void {
   const m = b.state.markets[market]!;
   // Older than the limit but after time zero (a uint64 in the state).
+  // (Time zero when the vector's time is too early for that: a price never updated.)
   const old = b.now - b.state.params.maxOracleAgeMs - 1n - b.rng.big(5_000n);
-  if (old > 0n) b.setPrice(market, m.oraclePrice, old);
+  b.setPrice(market, m.oraclePrice, old > 0n ? old : 0n);
 }
 
 /** The insurance fund covers a bankrupt target's deficit (and more), in an open window. */
@@ -369,11 +384,13 @@ function buildDebt(b: Builder, mode: "settleable" | "positions" | "noDebt" | "in
 }
 
 /** A Liquidate signed by the liquidator's owner with a fresh nonce, or as the generator signs. */
-function signLiquidate(b: Builder, liquidator: number, target: number, market: number, careful = true): Op {
+function signLiquidate(b: Builder, liquidator: number, target: number, market: number, careful = true): Liquidate {
   const { state, c } = b;
   const key = c.ownerKeys[c.owners.indexOf(state.accounts[liquidator]?.owner ?? "0x")];
   if (careful && key !== undefined) {
-    return c.signWith({ type: "Liquidate" as const, account: liquidator, nonce: c.fresh, target, market, signature: "0x" as Hex }, key);
+    // A clean signature: the scenarios decide the refusals (badSignature, a stranger).
+    const op = { type: "Liquidate" as const, account: liquidator, nonce: c.fresh, target, market, signature: "0x" as Hex };
+    return { ...op, signature: signDigest(signingDigest(op, c.domain), key) };
   }
   return c.sign({ type: "Liquidate" as const, account: liquidator, nonce: c.nonce(liquidator), target, market, signature: "0x" as Hex });
 }
@@ -402,13 +419,13 @@ function pickLiquidator(b: Builder, built: Built): number {
 }
 
 /**
- * Each vector set walks these scenarios in turn (40 vectors: each twice), so every branch and
- * refusal is in the golden vectors whatever the random draws inside them.
+ * Each vector set walks these scenarios in turn (40 vectors: the first 18 twice, the last 4
+ * once), so every branch and refusal is in the golden vectors whatever the random draws inside them.
  */
 const LIQUIDATE_SCENARIOS = [
   "cross", "isolated", "portfolio", "debt", "crossBankruptInsured", "pacedOut", "debtRefused",
   "isolatedBankruptInsured", "paced", "stale", "wrongMarket", "self", "unknownAccount", "bankruptUninsured",
-  "healthy", "liquidatorShort", "portfolio", "isolatedDeep", "asIs", "debtShort",
+  "healthy", "liquidatorShort", "asIs", "badSignature", "debtShort", "isolatedDeep", "portfolio", "cross",
 ] as const;
 const DELEVERAGE_SCENARIOS = [
   "cross", "isolated", "portfolio", "crossPart", "mismatch", "self", "notBankrupt", "stale", "noPosition", "unknown",
@@ -461,13 +478,23 @@ export function drawLiquidate(rng: Rng, state: CrossmarginState, now: bigint, c:
   const first = kind === "isolated" ? built.market : largestRisk(state, built.target);
   let liquidator = pickLiquidator(b, built);
   let target = built.target;
-  if (scenario === "self") liquidator = built.target;
+  if (scenario === "self" && round % 2 === 0) liquidator = built.target;
+  if (scenario === "self" && round % 2 === 1) {
+    // Signed by a key that owns no account and is no session key: UNAUTHORIZED.
+    const op = { type: "Liquidate" as const, account: liquidator, nonce: c.fresh, target, market: built.market, signature: "0x" as Hex };
+    return { ...op, signature: signDigest(signingDigest(op, c.domain), STRANGER_KEY) };
+  }
   const market = scenario === "wrongMarket" && built.other >= 0 ? (first === built.other ? built.market : built.other) : first;
   if (scenario === "unknownAccount") {
     if (round % 2 === 0) target = state.accounts.length + rng.int(3);
     else liquidator = state.accounts.length + rng.int(3);
   }
   if (scenario === "liquidatorShort") liquidator = b.newAccount(1n + rng.big(100n * USD)); // takes on risk it cannot carry
+  if (scenario === "badSignature") {
+    // The owner's signature with v = 30 (neither 27/28 nor 0/1): BAD_SIGNATURE.
+    const op = signLiquidate(b, liquidator, target, market);
+    return { ...op, signature: `${op.signature.slice(0, -2)}1e` as Hex };
+  }
   return signLiquidate(b, liquidator, target, market);
 }
 
