@@ -14,7 +14,7 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "../../sequencer/state/bytes.js";
-import { FLAG_SELL, MODE_CROSS, PPM, SIZE_SCALE } from "../../sequencer/state/constants.js";
+import { FLAG_SELL, MARKET_ACTIVE, MODE_CROSS, PPM, SIZE_SCALE } from "../../sequencer/state/constants.js";
 import { contribution, crossHealth, isolatedEquity, isPortfolio, notional, portfolioRequirement, tieredRequirement } from "../../sequencer/state/margin.js";
 import type { Hex, Liquidate, Op, SignedOp } from "../../sequencer/state/ops.js";
 import type { Receipt } from "../../sequencer/state/receipt.js";
@@ -242,21 +242,28 @@ function openFor(b: Builder, kind: "cross" | "isolated" | "portfolio", twoLegs: 
   if (counterparty === target) counterparty = (target + 1) % state.accounts.length;
   b.deposit(counterparty, 0, 50_000_000n * USD);
   if (rng.chance(0.3)) b.deposit(target, 1, 10n ** 18n * BigInt(1 + rng.int(5))); // WETH collateral
-  const market = rng.int(state.markets.length);
-  const second = (market + 1) % state.markets.length;
+  // Markets that trade (the history may have halted one, or made it reduce-only).
+  const active = state.markets.flatMap((m, i) => (m.status === MARKET_ACTIVE ? [i] : []));
+  if (active.length === 0) return null;
+  const market = rng.pick(active);
+  const second = active.length > 1 ? active[(active.indexOf(market) + 1) % active.length]! : -1;
   // Fresh prices (the history may have left them stale: trading would be reduce-only).
-  for (const m of [market, second]) b.setPrice(m, state.markets[m]!.oraclePrice);
+  for (const m of [market, second]) if (m >= 0) b.setPrice(m, state.markets[m]!.oraclePrice);
   const long = rng.chance(0.5);
   const mode = kind === "isolated" ? 0 : MODE_CROSS;
   b.setMode(target, market, mode);
+  // SetMarginMode needs the slot flat: a history position may keep its mode.
+  const modeOf = (m: number) => state.accounts[target]!.positions[m]?.marginMode ?? 0;
+  if (modeOf(market) !== mode) return null;
   b.setMode(counterparty, market, rng.chance(0.5) ? MODE_CROSS : 0);
   if (kind === "portfolio") b.setPortfolio(target, 1);
   const use = BigInt(600_000 + rng.int(380_000));
   let other = -1;
-  if (kind !== "isolated" && (twoLegs || rng.chance(kind === "portfolio" ? 0.9 : 0.3))) {
+  if (second >= 0 && kind !== "isolated" && (twoLegs || rng.chance(kind === "portfolio" ? 0.9 : 0.3))) {
     // A second cross leg: a hedge (opposite side) for a portfolio account, else a smaller position.
     b.setMode(target, second, MODE_CROSS);
     b.setMode(counterparty, second, MODE_CROSS);
+    if (modeOf(second) !== MODE_CROSS) return null;
     const hedge = kind === "portfolio" ? !long : rng.chance(0.5) ? long : !long;
     if (kind !== "portfolio" && !b.open(target, counterparty, second, 150_000n, hedge)) return null;
     other = second;
@@ -345,7 +352,7 @@ function fundInsurance(b: Builder, target: number): void {
  * collateral, priced or not, the insurance fund and its window vary), or one it must refuse:
  * open positions, no debt, or collateral of value while the fund can pay nothing this window.
  */
-function buildDebt(b: Builder, mode: "settleable" | "positions" | "noDebt" | "insuranceShort"): number {
+function buildDebt(b: Builder, mode: "settleable" | "socialized" | "positions" | "noDebt" | "insuranceShort"): number {
   const { rng, state } = b;
   if (mode === "positions") {
     const open = state.accounts.flatMap((a, i) => (a.openMarkets.some((m) => a.positions[m]!.size !== 0n) ? [i] : []));
@@ -356,6 +363,15 @@ function buildDebt(b: Builder, mode: "settleable" | "positions" | "noDebt" | "in
   const acct = state.accounts[target]!;
   const debt = 1n + rng.big(50_000n * USD);
   setBalance(state, acct, 0, mode === "noDebt" ? rng.big(100n * USD) : -debt);
+  if (mode === "socialized") {
+    // Nothing of value to sell (none, or unpriced collateral), the fund short: the rest is socialized.
+    if (rng.chance(0.5)) {
+      setBalance(state, acct, 1, 1n + rng.big(20n * 10n ** 18n));
+      b.setAssetPrice(1, 0n);
+    }
+    b.setInsurance(rng.chance(0.5) ? 0n : rng.big(debt), null);
+    return target;
+  }
   const weth = mode === "insuranceShort" || rng.chance(0.55);
   if (weth) setBalance(state, acct, 1, 1n + rng.big(20n * 10n ** 18n));
   const ws = windowStart(b.now, state.params.pacingWindowMs);
@@ -455,7 +471,10 @@ export function drawLiquidate(rng: Rng, state: CrossmarginState, now: bigint, c:
     return signLiquidate(b, rng.int(target), target, market);
   }
   if (scenario === "debt" || scenario === "debtRefused" || scenario === "debtShort") {
-    const mode = scenario === "debt" ? "settleable" : scenario === "debtShort" ? "insuranceShort" : rng.pick(["positions", "noDebt"] as const);
+    const mode =
+      scenario === "debt" ? (round % 2 === 0 ? "settleable" : "socialized")
+      : scenario === "debtShort" ? "insuranceShort"
+      : rng.pick(["positions", "noDebt"] as const);
     const target = buildDebt(b, mode);
     return signLiquidate(b, (target + 1 + rng.int(3)) % state.accounts.length, target, 0xffff);
   }
