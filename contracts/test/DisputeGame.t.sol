@@ -999,12 +999,13 @@ contract DisputeGameTest is DisputeGameBase {
     }
 
     /// @notice The costliest data per byte for `BatchCodec.locate` (what loadOp runs), at the
-    ///         cap: FundingTicks whose market is a two-byte varint (02 0f 8101 00, 5 bytes),
-    ///         which sends every operation through locate's field-by-field tier
-    ///         (BatchCodecGasTest.test_gas_locate_everySelectorShape measures every selector's
-    ///         shapes; this one is the worst). 7,041 operations in 35,208 bytes, 13 rounds.
+    ///         cap: FundingTicks whose premium is a four-byte varint (02 0f 00 81808001, 7
+    ///         bytes), which sends every operation through locate's field-by-field tier and its
+    ///         general varint loop (BatchCodecGasTest.test_gas_locate_everySelectorShape measures
+    ///         every selector's shapes; this one is the worst). 5,029 operations in 35,206
+    ///         bytes, 13 rounds.
     function test_gas_fullGame_costliestLocate() public {
-        bytes memory unit = hex"020f810100";
+        bytes memory unit = hex"020f0081808001";
         uint256 count = (dg.MAX_DATA_BYTES() - 3) / unit.length;
         bytes memory data = new bytes(3 + unit.length * count);
         data[0] = 0x01;
@@ -1013,7 +1014,7 @@ contract DisputeGameTest is DisputeGameBase {
         for (uint256 i; i < count; ++i) {
             for (uint256 j; j < unit.length; ++j) data[3 + i * unit.length + j] = unit[j];
         }
-        Tally memory t = _measuredGame(data, count, "full game, costliest locate (FundingTicks, two-byte market)");
+        Tally memory t = _measuredGame(data, count, "full game, costliest locate (FundingTicks, four-byte premium)");
         assertEq(t.moves, 13, "log2 rounds");
     }
 

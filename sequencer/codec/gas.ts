@@ -29,8 +29,8 @@ export const DECODE_GAS_BOUND = 15_000_000;
  * (16 KB each, the `worst` cases of contracts/test/BatchCodec.t.sol). 420 leaves ~6% for
  * compiler drift before the forge test trips.
  *
- * NOTE: not a bound for data whose varints take two bytes: `decode` then costs up to 494
- * gas/byte (OracleUpdates whose price points have two-byte ids; `test_gas_locate_everySelectorShape`
+ * NOTE: not a bound for data whose decimals are nonzero or whose varints take two bytes:
+ * `decode` then costs up to 494 gas/byte (OracleUpdates whose price points have two-byte ids; `test_gas_locate_everySelectorShape`
  * logs both decoders), ≈ 17.4M at `maxBatchBytes()`. A dispute's `loadOp` runs `locate`
  * (`locateGasBound`, which does hold there); `proveDataFault` still runs `decode`
  * (docs/codec.md §4). Left at 420 because `maxBatchBytes()` derives from it and must equal the
@@ -100,12 +100,13 @@ export function maxBatchBytes(gasBound: number = DECODE_GAS_BOUND): number {
  * refuses but writes only the one operation it returns, checking the others against their
  * selector's one-byte layout (or field by field when a varint is longer). Its worst case per
  * byte, measured over every selector's data with every varint one byte, two bytes, longest,
- * or only the first one two bytes (`test_gas_locate_everySelectorShape`, 16 KB each), is
- * FundingTicks whose market takes two bytes: 234 gas per data byte, memory included;
- * one-byte FundingTicks 151, the 68-point OracleUpdates that cost `decode` the most 63.
- * 260 leaves ~10% for compiler drift before the forge test trips.
+ * or only the first one two bytes, and FundingTicks with fields of 1 to 4 bytes
+ * (`test_gas_locate_everySelectorShape`, 16 KB each), is FundingTicks whose premium takes four
+ * bytes: 248 gas per data byte, memory included (a two-byte market 234, one-byte FundingTicks
+ * 151, the 68-point OracleUpdates that cost `decode` the most 58–62). 280 leaves ~13% for
+ * compiler drift and shapes between those measured before the forge test trips.
  */
-export const LOCATE_GAS_PER_BYTE = 260;
+export const LOCATE_GAS_PER_BYTE = 280;
 /** Call-independent part: the per-selector layouts derived from SCHEMA, version and count (measured ≈ 22.9k), rounded up. */
 export const LOCATE_FIXED_GAS = 25_000;
 
@@ -123,7 +124,7 @@ function locateWords(len: number): number {
 
 /**
  * Worst-case gas of `BatchCodec.locate` on any data of `len` bytes. At `maxBatchBytes()`
- * (35,209) it is 9.19M, well inside the 15M that sized the cap: the cap is set by `decode`,
+ * (35,209) it is 9.89M, well inside the 15M that sized the cap: the cap is set by `decode`,
  * which `proveDataFault` still runs.
  */
 export function locateGasBound(len: number): number {

@@ -510,21 +510,24 @@ library BatchCodec {
             // pointer, so an operation that did ends with ip > end and goes to tier 3), and
             // return `bad` != 0 for any value `decode` refuses.
 
-            // Unsigned LEB128 at ip: bad unless at most 20 bytes and minimal.
+            // Unsigned LEB128 at ip: bad unless at most 20 bytes and minimal. All 20 bytes it may
+            // read are in the word at ip.
             function vint(ip) -> x, nip, bad {
-                let start := ip
-                let b := 0x80
-                for { let shift := 0 } gt(b, 0x7f) { shift := add(shift, 7) } {
-                    if eq(shift, 140) {
+                let w := mload(ip)
+                let k := 0
+                for {} 1 {} {
+                    let b := byte(k, w)
+                    x := or(x, shl(mul(7, k), and(b, 0x7f)))
+                    k := add(k, 1)
+                    if lt(b, 0x80) { break }
+                    if eq(k, 20) {
                         bad := 1
                         break
                     }
-                    b := byte(0, mload(ip))
-                    ip := add(ip, 1)
-                    x := or(x, shl(shift, and(b, 0x7f)))
                 }
-                if and(iszero(b), gt(sub(ip, start), 1)) { bad := 1 }
-                nip := ip
+                // A last byte of zero after others adds nothing: not the minimal encoding.
+                bad := or(bad, and(gt(k, 1), iszero(byte(sub(k, 1), w))))
+                nip := add(ip, k)
             }
 
             // `decimal`'s checks: zero only as x = 0; else no trailing zero in m, m and e and
@@ -557,8 +560,8 @@ library BatchCodec {
             }
 
             // Tier 2: the fields coded by `sch` (codes in its top bytes, zeros below), as
-            // `fields` reads them, without output. Two-byte varints, the cheapest way to leave
-            // tier 1, are read inline (minimal iff the second byte is not zero).
+            // `fields` reads them, without output. Two- and three-byte varints, the cheapest ways
+            // to leave tier 1, are read inline (minimal iff the last byte is not zero).
             function vfields(sch, ip, ts) -> nip, bad {
                 for {} sch {} {
                     let code := shr(248, sch)
@@ -588,9 +591,18 @@ library BatchCodec {
                         ip := add(ip, 2)
                     }
                     default {
-                        let b
-                        x, ip, b := vint(ip)
-                        bad := or(bad, b)
+                        let top := byte(2, w)
+                        switch shr(7, top)
+                        case 0 {
+                            bad := or(bad, iszero(top))
+                            x := or(or(and(x, 0x7f), shl(7, and(hi, 0x7f))), shl(14, top))
+                            ip := add(ip, 3)
+                        }
+                        default {
+                            let b
+                            x, ip, b := vint(ip)
+                            bad := or(bad, b)
+                        }
                     }
                     switch shr(5, code)
                     case 0 { bad := or(bad, shr(shl(3, code), x)) } // uint: code is the width
