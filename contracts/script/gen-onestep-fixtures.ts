@@ -32,6 +32,8 @@ import { applyOp } from "../../sequencer/state/stf.js";
 import { PARAM_KEYS } from "../../sequencer/state/ops/paramUpdate.js";
 import { ORACLE, testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
 import { RandomOps, Rng } from "../../sequencer/state/test/random.js";
+import { drawParamUpdate } from "./onestep-draw-params.js";
+import { drawDeleverage, drawLiquidate } from "./onestep-draw-risk.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ONESTEP_FIXTURE_DIR = join(here, "../test/fixtures");
@@ -60,6 +62,9 @@ export const ONESTEP_TYPES = [
   "AdjustIsolatedMargin",
   "SetPortfolioMargin",
   "ForcedClose",
+  "ParamUpdate",
+  "Liquidate",
+  "Deleverage",
 ] as const;
 export type OneStepType = (typeof ONESTEP_TYPES)[number];
 export const VECTORS_PER_TYPE = 40;
@@ -373,6 +378,9 @@ function drawOp(rng: Rng, type: OneStepType, state: CrossmarginState, now: bigin
       const op = { type, account, nonce, slot, clientOrderId, signature: "0x" as Hex };
       return sign(rng, op, signerKey(rng, state, account, true));
     }
+    case "ParamUpdate": return drawParamUpdate(rng, state);
+    case "Liquidate": return drawLiquidate(rng, state, now, { sign: (op) => sign(rng, op, signerKey(rng, state, op.account, true)), nonce: (a) => pickNonce(rng, state, a, now, fresh), fresh, ownerKeys: OWNER_KEYS, owners: OWNERS, domain: ONESTEP_DOMAIN });
+    case "Deleverage": return drawDeleverage(rng, state, now, { sign: (op) => sign(rng, op, signerKey(rng, state, op.account, true)), nonce: (a) => pickNonce(rng, state, a, now, fresh), fresh, ownerKeys: OWNER_KEYS, owners: OWNERS, domain: ONESTEP_DOMAIN });
     case "CancelAll": {
       const r = rng.int(100);
       const market = r < 40 ? 0xffff : r < 90 ? rng.int(state.markets.length) : state.markets.length + rng.int(5);
