@@ -4,11 +4,12 @@
  *   dispute.onestep_gas_<Op>   the most gas `OneStepProver.execute` used on any golden vector of
  *                              that op type, accepted or refused (OneStepProver.t.sol; execution
  *                              gas of the call). Target ≤ 2M each.
- *   dispute.onestep_gas_<Op>_64_markets the same op with both accounts holding positions in all
- *                              64 markets (the wide vectors: the witness grows with open markets).
+ *   dispute.onestep_gas_<Op>[_<variant>]_64_markets the same op with accounts holding positions
+ *                              in all 64 markets (the wide and wide-risk vectors: the witness
+ *                              grows with open markets; variant: cross, portfolio, bankrupt…).
  *   dispute.total_gas_max_batch the honest challenger's whole game on a maximum-size batch (every
- *                              transaction incl. 21,000 base and calldata; DisputeGame.t.sol's
- *                              two worst shapes: most ops, costliest decode), with the test
+ *                              transaction incl. 21,000 base and calldata; each max-size shape
+ *                              of DisputeGame.t.sol's test_gas_fullGame*), with the test
  *                              prover's step replaced by the real prover's most expensive step.
  *                              Target ≤ 15M.
  *   dispute.defender_gas_max_batch the honest defender's side of the same games.
@@ -42,8 +43,13 @@ export function parseDisputeGas(oneStepOut: string, gameOut: string): DisputeEnt
     .map(([op, gas]) => ({ name: `dispute.onestep_gas_${op}`, value: gas, unit: "gas", target: { op: "<=", value: 2_000_000 }, vs: "OneStepProver.execute, worst golden vector of the type" }));
   // The worst case the random vectors do not reach: both accounts with positions in all 64
   // markets (OneStepProver.t.sol's wide vectors): reported beside the per-type figures.
-  for (const m of oneStepOut.matchAll(/onestep_gas_wide (\w+):?\s+(\d+)/g)) {
-    out.push({ name: `dispute.onestep_gas_${m[1]}_64_markets`, value: Number(m[2]), unit: "gas", target: { op: "<=", value: 2_000_000 }, vs: "OneStepProver.execute, both accounts holding all 64 markets" });
+  // Lines read "onestep_gas_wide [<variant words>] <Op> <gas>" (the wide and wide-risk vectors).
+  for (const m of oneStepOut.matchAll(/onestep_gas_wide ((?:[A-Za-z]+ )*[A-Za-z]+):?\s+(\d+)/g)) {
+    const words = m[1]!.split(" ");
+    const op = words.pop()!;
+    const variant = words.length ? `_${words.join("_")}` : "";
+    const who = words.length ? `a ${words.join(" ")} target holding all 64 markets` : "both accounts holding all 64 markets";
+    out.push({ name: `dispute.onestep_gas_${op}${variant}_64_markets`, value: Number(m[2]), unit: "gas", target: { op: "<=", value: 2_000_000 }, vs: `OneStepProver.execute, ${who}` });
   }
   const worstStep = Math.max(...perOp.values());
   const shapes = [...gameOut.matchAll(/challenger: incl\. 21k \+ calldata per tx:?\s+(\d+)[\s\S]*?step execution gas \(test prover\):?\s+(\d+)/g)];

@@ -5,6 +5,7 @@ import {OneStepProver} from "../src/OneStepProver.sol";
 import {IOneStepPart} from "../src/onestep/IOneStepPart.sol";
 import {OneStepTrading} from "../src/onestep/OneStepTrading.sol";
 import {OneStepRisk} from "../src/onestep/OneStepRisk.sol";
+import {OneStepParams} from "../src/onestep/OneStepParams.sol";
 
 /// @title OneStepDeploy
 /// @notice The one way the one-step STF is deployed: its parts, each on its own (EIP-170 and
@@ -13,9 +14,10 @@ import {OneStepRisk} from "../src/onestep/OneStepRisk.sol";
 ///         `deployOneStepProver` deploys the same list in the same order.
 library OneStepDeploy {
     function deploy(uint256 chainId, address rollup) internal returns (OneStepProver) {
-        IOneStepPart[] memory parts = new IOneStepPart[](2);
+        IOneStepPart[] memory parts = new IOneStepPart[](3);
         parts[0] = IOneStepPart(address(new OneStepTrading(chainId, rollup)));
         parts[1] = IOneStepPart(address(new OneStepRisk(chainId, rollup)));
+        parts[2] = IOneStepPart(address(new OneStepParams(chainId, rollup)));
         return new OneStepProver(chainId, rollup, parts);
     }
 }

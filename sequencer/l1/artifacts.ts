@@ -25,6 +25,7 @@ export const CONTRACT_SOURCES = {
   OneStepProver: "contracts/src/OneStepProver.sol",
   OneStepTrading: "contracts/src/onestep/OneStepTrading.sol",
   OneStepRisk: "contracts/src/onestep/OneStepRisk.sol",
+  OneStepParams: "contracts/src/onestep/OneStepParams.sol",
   MockERC20: "contracts/src/test/MockERC20.sol",
   // The on-chain-only peer measured by bench/peers (not deployed by the devnet).
   MiniMargin: "contracts/src/test/MiniMargin.sol",

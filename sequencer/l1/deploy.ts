@@ -322,7 +322,7 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
  * caps code per contract, EIP-3860 initcode). contracts/script/OneStepDeploy.sol deploys the
  * same list.
  */
-export const ONE_STEP_PARTS = ["OneStepTrading", "OneStepRisk"] as const satisfies readonly ContractName[];
+export const ONE_STEP_PARTS = ["OneStepTrading", "OneStepRisk", "OneStepParams"] as const satisfies readonly ContractName[];
 
 /**
  * Deploys the one-step STF for the signing domain (`chainId`, `rollup`): its parts, then the
