@@ -132,7 +132,7 @@ contract DisputeGame {
 
     /// @notice Most data bytes a batch may have: `maxBatchBytes(DECODE_GAS_BOUND)` of
     ///         sequencer/codec/gas.ts, sized by `BatchCodec.decode`'s 15M-gas bound on one-byte
-    ///         fields. `loadOp`'s `BatchCodec.locate` checks any data of this length in ≤ 9.9M
+    ///         fields. `loadOp`'s `BatchCodec.locate` checks any data of this length in ≤ 10.6M
     ///         gas; `decode` (`proveDataFault`) can exceed 15M on two-byte varints (docs/codec.md
     ///         §4). A constant, not a
     ///         parameter: lowering it would turn batches already posted under the old cap into
@@ -327,7 +327,7 @@ contract DisputeGame {
 
     /// @notice Proves which bytes operation `lo` of the disputed batch is: checks the batch's
     ///         posted data on chain with `BatchCodec.locate` (the same verdict as `decode`,
-    ///         without writing the batch; at most `MAX_DATA_BYTES`, ≤ 9.9M gas whatever the
+    ///         without writing the batch; at most `MAX_DATA_BYTES`, ≤ 10.6M gas whatever the
     ///         content, sequencer/codec/gas.ts `locateGasBound`) and records the operation's
     ///         hash for `step`. Anyone may call. If the data holds a fault instead (oversized,
     ///         undecodable, op count), the challenger wins here.

@@ -567,8 +567,9 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         }
         // Shapes the four modes miss: OracleUpdates without points (time one or two bytes),
         // FundingTicks with a two-byte delta alone and with market and premium of 1 to 4 bytes,
-        // three-byte first fields of the next smallest operations.
-        bytes[10] memory extra = [
+        // three-byte first fields of the next smallest operations, multi-byte decimals in them
+        // (the random-shape fuzz test below found these near the top).
+        bytes[14] memory extra = [
             bytes(hex"020a030000"),
             hex"020a81010000",
             hex"020f81800100", // FundingTick, market in 3 bytes
@@ -578,7 +579,11 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
             hex"020f0081808001", // premium in 4 bytes
             hex"020f8180018101", // market 3, premium 2
             hex"02128180010000", // ForcedClose, queue index in 3 bytes
-            hex"020e818001000000" // Deleverage, maker account in 3 bytes
+            hex"020e818001000000", // Deleverage, maker account in 3 bytes
+            hex"021105050081808001", // ForcedWithdraw, amount (decimal 16) in 4 bytes
+            hex"0211050500818001", // ... in 3 bytes
+            hex"020e05050581808001", // Deleverage, size (decimal 8) in 4 bytes
+            hex"0209050005008180800181808001" // Fill, price and size in 4 bytes
         ];
         for (uint256 k; k < extra.length; ++k) {
             uint256 count = (16_000 - 3) / extra[k].length;
@@ -597,7 +602,7 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
     /// @dev `locateGasBound` of sequencer/codec/gas.ts (gas.test.ts checks these constants
     ///      against it): fixed part, per data byte, and the EVM memory cost of the words touched.
     uint256 internal constant LOCATE_FIXED_GAS = 25_000;
-    uint256 internal constant LOCATE_GAS_PER_BYTE = 280;
+    uint256 internal constant LOCATE_GAS_PER_BYTE = 300;
     uint256 internal constant MAX_OP_BYTES = 1_297;
 
     function _locateGasBound(uint256 len) internal pure returns (uint256) {
@@ -623,6 +628,66 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         (,, uint256 one) = harness.measureLocate(hex"0101000f0000", 0);
         console.log("locate fixed: empty batch", empty);
         console.log("locate fixed: one FundingTick, located", one);
+    }
+
+    /// @notice Random operation shapes (selector, and each varint's length drawn from what its
+    ///         field allows, up to 4 bytes; price points likewise), one repeated over ~8 KB: within
+    ///         `locateGasBound`. Searches for a costlier shape than the sweep above found.
+    function testFuzz_gas_locate_randomShapes_withinBound(uint256 seed) public view {
+        bytes memory sch = harness.schema();
+        uint256 sel = seed % 19;
+        seed /= 19;
+        uint256 lt = 1 + (seed % 3);
+        seed /= 3;
+        bytes memory u = bytes.concat(_minimalOfLength(lt), bytes1(uint8(sel)));
+        for (uint256 f; f < 16; ++f) {
+            uint8 code = uint8(sch[sel * 16 + f]);
+            if (code == 0) break;
+            if (code >= 0x80) {
+                u = bytes.concat(u, new bytes(code & 0x7f));
+                continue;
+            }
+            u = bytes.concat(u, _randomField(code, seed % 4));
+            seed /= 4;
+        }
+        if (sel == 10) {
+            uint256 points = seed % 69;
+            seed /= 69;
+            u = bytes.concat(u, bytes1(uint8(points)));
+            for (uint256 p; p < points; ++p) {
+                u = bytes.concat(u, hex"07", _randomField(0x02, seed % 3), _randomField(0x28, (seed / 3) % 4));
+            }
+            u = bytes.concat(u, hex"00");
+        }
+        uint256 count = (8_000 - 3) / u.length;
+        if (count == 0) count = 1;
+        bytes memory data = _repeat(u, count);
+        (uint256 n,, uint256 gasUsed) = harness.measureLocate(data, count - 1);
+        assertEq(n, count, "shape decodes");
+        assertLe(gasUsed, _locateGasBound(data.length), "locate gas above locateGasBound");
+    }
+
+    /// @dev The minimal LEB128 of 2^(7(len−1)) (len bytes; 1 for len 1), doubled for the
+    ///      timestamp delta's zigzag: a positive delta of `len` bytes.
+    function _minimalOfLength(uint256 len) internal pure returns (bytes memory) {
+        return len == 1 ? bytes(hex"02") : _leb128(uint256(1) << (7 * (len - 1)));
+    }
+
+    /// @dev A valid value of the field `code` whose varint takes `1 + pick` bytes (fewer when
+    ///      the field allows fewer): uints and signed 2^(7k), times ts + 2^(7k−1), decimals
+    ///      2^(7k) + 1 (canonical and in range for both widths at these lengths).
+    function _randomField(uint8 code, uint256 pick) internal pure returns (bytes memory) {
+        uint256 len = 1 + pick;
+        if (code == 0x02 && len > 3) len = 3; // uint 2: at most 3 bytes
+        if (len == 1) {
+            if (code == 0x48) return hex"01"; // the timestamp itself
+            if (code == 0x28) return hex"15"; // 10: m 1, e 1 (B = 20)
+            if (code == 0x30) return hex"29"; // 10: m 1, e 1 (B = 40)
+            return hex"05";
+        }
+        uint256 x = uint256(1) << (7 * (len - 1));
+        if (code == 0x28 || code == 0x30 || code == 0x48) x += 1;
+        return _leb128(x);
     }
 
     /// @dev One operation: Δts, selector, each field coded per `mode` (0: one byte, 1: two

@@ -999,13 +999,14 @@ contract DisputeGameTest is DisputeGameBase {
     }
 
     /// @notice The costliest data per byte for `BatchCodec.locate` (what loadOp runs), at the
-    ///         cap: FundingTicks whose premium is a four-byte varint (02 0f 00 81808001, 7
-    ///         bytes), which sends every operation through locate's field-by-field tier and its
-    ///         general varint loop (BatchCodecGasTest.test_gas_locate_everySelectorShape measures
-    ///         every selector's shapes; this one is the worst). 5,029 operations in 35,206
-    ///         bytes, 13 rounds.
+    ///         cap: Deleverages whose size (a decimal) is a four-byte varint (02 0e 05 05 05
+    ///         81808001, 9 bytes), which sends every operation through locate's field-by-field
+    ///         tier, its general varint loop and its decimal check
+    ///         (BatchCodecGasTest.test_gas_locate_everySelectorShape measures every selector's
+    ///         shapes and small multi-byte ones; this one is the worst). 3,911 operations in
+    ///         35,202 bytes, 12 rounds.
     function test_gas_fullGame_costliestLocate() public {
-        bytes memory unit = hex"020f0081808001";
+        bytes memory unit = hex"020e05050581808001";
         uint256 count = (dg.MAX_DATA_BYTES() - 3) / unit.length;
         bytes memory data = new bytes(3 + unit.length * count);
         data[0] = 0x01;
@@ -1014,8 +1015,8 @@ contract DisputeGameTest is DisputeGameBase {
         for (uint256 i; i < count; ++i) {
             for (uint256 j; j < unit.length; ++j) data[3 + i * unit.length + j] = unit[j];
         }
-        Tally memory t = _measuredGame(data, count, "full game, costliest locate (FundingTicks, four-byte premium)");
-        assertEq(t.moves, 13, "log2 rounds");
+        Tally memory t = _measuredGame(data, count, "full game, costliest locate (Deleverages, four-byte size)");
+        assertEq(t.moves, 12, "log2 rounds");
     }
 
     function _measureOpen(Rollup.BatchHeader memory h, Tally memory t) internal {

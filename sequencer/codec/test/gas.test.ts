@@ -56,7 +56,7 @@ describe("locate gas bound", () => {
   it("stays under the decode bound and inside 15M at the data cap", () => {
     const cap = maxBatchBytes();
     expect(locateGasBound(cap)).toBeLessThan(decodeGasBound(cap));
-    expect(locateGasBound(cap)).toBeLessThan(10_000_000);
+    expect(locateGasBound(cap)).toBeLessThan(11_000_000);
     expect(MAX_OP_BYTES).toBe(13 + 16 + 68 * 11 + 8 * 65);
   });
 
