@@ -133,8 +133,8 @@ contract DisputeGame {
     /// @notice Most data bytes a batch may have: `maxBatchBytes(DECODE_GAS_BOUND)` of
     ///         sequencer/codec/gas.ts, sized by `BatchCodec.decode`'s 15M-gas bound on one-byte
     ///         fields. `loadOp`'s `BatchCodec.locate` checks any data of this length in ≤ 10.6M
-    ///         gas; `decode` (`proveDataFault`) can exceed 15M on two-byte varints (docs/codec.md
-    ///         §4). A constant, not a
+    ///         gas; `decode` (`proveDataFault`'s L1-input walk) can exceed 15M on two-byte
+    ///         varints (docs/codec.md §4). A constant, not a
     ///         parameter: lowering it would turn batches already posted under the old cap into
     ///         faults; a new cap is a new game contract (`Governance.setDisputeGame`).
     uint256 public constant MAX_DATA_BYTES = 35_209;
@@ -434,9 +434,8 @@ contract DisputeGame {
 
     /// @notice Decodes batch data and checks it against its header and the L1 queue. External
     ///         so that callers can catch `BatchCodec.BatchDataError`; it changes nothing.
-    ///         Without `queue` it runs `BatchCodec.locate` (validity, count, one operation),
-    ///         with it `BatchCodec.decode` (the L1-input walk needs the whole batch); both
-    ///         refuse the same data with the same error.
+    ///         `BatchCodec.locate` decides validity, count and the operation's hash; with
+    ///         `queue`, `BatchCodec.decode` then gives the whole batch for the L1-input walk.
     /// @param data The batch data.
     /// @param h The batch's header (its parent must be on chain: the queue position to start from).
     /// @param opIndex The operation whose hash to report (out of range: none).
@@ -447,25 +446,20 @@ contract DisputeGame {
         view
         returns (Inspection memory r)
     {
-        if (!queue) {
-            // loadOp's case: validity, the count and one operation; `locate` refuses exactly
-            // what `decode` refuses (same error) without writing the batch, several times
-            // cheaper on the largest data (docs/codec.md §5).
-            (uint256 count, bytes memory op) = BatchCodec.locate(data, opIndex);
-            r.opCount = count;
-            if (opIndex < count) r.opHash = keccak256(op);
-            if (count != h.opCount) (r.fault, r.detail) = (Fault.OpCountMismatch, count);
-            return r;
-        }
-        bytes memory batch = BatchCodec.decode(data);
-        uint256 n = BatchCodec.opCount(batch);
+        // Validity, the count and one operation with `locate`: it refuses exactly what `decode`
+        // refuses (same error) without writing the batch, within `locateGasBound` whatever the
+        // data (docs/codec.md §4), so these verdicts always fit one transaction.
+        (uint256 n, bytes memory op) = BatchCodec.locate(data, opIndex);
         r.opCount = n;
-        if (opIndex < n) r.opHash = keccak256(BatchCodec.opAt(batch, opIndex));
+        if (opIndex < n) r.opHash = keccak256(op);
         if (n != h.opCount) {
             r.fault = Fault.OpCountMismatch;
             r.detail = n;
             return r;
         }
+        if (!queue) return r;
+        // The L1-input walk needs the whole batch: `decode` (it accepts, as `locate` did).
+        bytes memory batch = BatchCodec.decode(data);
         uint256 from = rollup.batch(h.batchIndex - 1).queuePosition;
         (uint256 count, uint256 bad, uint256 at, bytes32 chain) =
             _scanL1Inputs(batch, from, h.queuePosition, rollup.queueChainAt(from));

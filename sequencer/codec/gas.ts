@@ -31,9 +31,9 @@ export const DECODE_GAS_BOUND = 15_000_000;
  *
  * NOTE: not a bound for data whose decimals are nonzero or whose varints take two bytes:
  * `decode` then costs up to 494 gas/byte (OracleUpdates whose price points have two-byte ids; `test_gas_locate_everySelectorShape`
- * logs both decoders), ≈ 17.4M at `maxBatchBytes()`. A dispute's `loadOp` runs `locate`
- * (`locateGasBound`, which does hold there); `proveDataFault` still runs `decode`
- * (docs/codec.md §4). Left at 420 because `maxBatchBytes()` derives from it and must equal the
+ * logs both decoders), ≈ 17.4M at `maxBatchBytes()`. Disputes decide validity with `locate`
+ * (`locateGasBound`, which does hold there); only `proveDataFault`'s L1-input walk still runs
+ * `decode` (docs/codec.md §4). Left at 420 because `maxBatchBytes()` derives from it and must equal the
  * consensus `DisputeGame.MAX_DATA_BYTES`.
  */
 export const DECODE_GAS_PER_BYTE = 420;
