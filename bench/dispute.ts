@@ -48,7 +48,7 @@ export function parseDisputeGas(oneStepOut: string, gameOut: string): DisputeEnt
     const words = m[1]!.split(" ");
     const op = words.pop()!;
     const variant = words.length ? `_${words.join("_")}` : "";
-    const who = words.length ? `a ${words.join(" ")} target holding all 64 markets` : "both accounts holding all 64 markets";
+    const who = words.length ? `a target (${words.join(", ")}) holding all 64 markets` : "both accounts holding all 64 markets";
     out.push({ name: `dispute.onestep_gas_${op}${variant}_64_markets`, value: Number(m[2]), unit: "gas", target: { op: "<=", value: 2_000_000 }, vs: `OneStepProver.execute, ${who}` });
   }
   const worstStep = Math.max(...perOp.values());
