@@ -260,10 +260,25 @@ export class GamePlayer {
 }
 
 export interface GameServiceOptions extends GamePlayerOptions {
-  client: GamePlayerOptions["client"] & Pick<PublicClient, "getContractEvents">;
+  client: GamePlayerOptions["client"] & Pick<PublicClient, "getContractEvents" | "getBlockNumber">;
   /** First block to look for games from (the game's deployment). */
   fromBlock: bigint;
 }
+
+/** A game this key is a party to, as its GameOpened event names it. */
+export interface GameRef {
+  id: bigint;
+  batchIndex: number;
+  challenger: Address;
+  defender: Address;
+}
+
+/**
+ * Blocks below the last head seen that each round reads again: a reorg that drops, moves or
+ * adds a GameOpened event in them is seen (a game whose event a reorg dropped reads as status
+ * None on L1 and is forgotten).
+ */
+export const GAME_SCAN_OVERLAP = 64n;
 
 /**
  * Finds every game this key is a party to (GameOpened events, challenger or defender) and
@@ -274,19 +289,35 @@ export interface GameServiceOptions extends GamePlayerOptions {
 export class GameService {
   readonly player: GamePlayer;
   private readonly over = new Set<bigint>();
+  /** The games found so far, and the head block the last scan read up to. */
+  private readonly known = new Map<bigint, GameRef>();
+  private scannedTo: bigint | null = null;
 
   constructor(private readonly o: GameServiceOptions) {
     this.player = new GamePlayer(o);
   }
 
-  /** Ids of the games this key is a party to. */
-  async games(): Promise<{ id: bigint; batchIndex: number; challenger: Address; defender: Address }[]> {
+  /**
+   * The games this key is a party to. Each call reads only the blocks since the last one (and
+   * GAME_SCAN_OVERLAP below it), not every block since the deployment: the sequencer calls it
+   * about once a second for as long as it runs.
+   */
+  async games(): Promise<GameRef[]> {
     const me = this.o.account.address.toLowerCase();
-    const logs = await this.o.client.getContractEvents({ address: this.o.disputeGame, abi: disputeGameAbi, eventName: "GameOpened", fromBlock: this.o.fromBlock });
-    return logs
-      .map((l) => l.args as { id: bigint; batchIndex: bigint; challenger: Address; defender: Address })
-      .filter((a) => a.challenger.toLowerCase() === me || a.defender.toLowerCase() === me)
-      .map((a) => ({ id: a.id, batchIndex: Number(a.batchIndex), challenger: a.challenger, defender: a.defender }));
+    const head = await this.o.client.getBlockNumber();
+    const overlapFrom = this.scannedTo === null ? this.o.fromBlock : this.scannedTo - GAME_SCAN_OVERLAP;
+    const fromBlock = overlapFrom > this.o.fromBlock ? overlapFrom : this.o.fromBlock;
+    if (fromBlock <= head) {
+      const logs = await this.o.client.getContractEvents({ address: this.o.disputeGame, abi: disputeGameAbi, eventName: "GameOpened", fromBlock, toBlock: head });
+      for (const l of logs) {
+        const a = l.args as { id: bigint; batchIndex: bigint; challenger: Address; defender: Address };
+        if (a.challenger.toLowerCase() === me || a.defender.toLowerCase() === me) {
+          this.known.set(a.id, { id: a.id, batchIndex: Number(a.batchIndex), challenger: a.challenger, defender: a.defender });
+        }
+      }
+    }
+    this.scannedTo = head;
+    return [...this.known.values()];
   }
 
   /** One round: moves in every live game; withdraws what was won. Returns the moves made. */
@@ -299,6 +330,11 @@ export class GameService {
         const r = await this.player.playWhileMoving(g.id);
         if (r === "over") this.over.add(g.id);
       } catch (e) {
+        // A game whose GameOpened event a reorg dropped does not exist on L1 (status None).
+        if ((await this.player.state(g.id).catch(() => null))?.status === "None") {
+          this.known.delete(g.id);
+          continue;
+        }
         // One game's trouble (its batch rolled back by another proof: `cancel` voids it; an RPC
         // error) must not stop the others; it is retried next round.
         this.o.logLine?.(JSON.stringify({ ts: new Date().toISOString(), level: "warn", component: "game", event: "move_failed", id: g.id.toString(), error: (e as Error).message.split("\n")[0] }));
