@@ -23,7 +23,19 @@ library Witness {
         /// 2^indexBits slots of 32 bits, eight to a word, each 0 or a node's position + 1.
         uint256 index;
         uint256 indexBits;
+        /// Memory of the inner nodes the first `root` computed: (gindex, node) pairs, n - 1 of
+        /// them, descending (0: none yet, or stale after a later `root`).
+        uint256 inner;
+        /// Memory of a bitmap over `nodes`: bit i set once node i is written (`set`).
+        uint256 written;
+        /// How many writes (`set`) since the first `root`.
+        uint256 writes;
     }
+
+    /// @dev `root` rehashes only the written paths when writes × this < nodes: a path costs
+    ///      ~0.9k gas a level (~25 levels, shared near the root) against ~0.65k a node for
+    ///      hashing the whole witness again, so small witnesses are hashed whole.
+    uint256 private constant REHASH_NODES_PER_WRITE = 35;
 
     /// @dev Multiplier of the index's hash (odd; the product's top `indexBits` bits are the slot).
     uint256 private constant INDEX_HASH = 0x9e3779b97f4a7c15f39cc0605cedc8341082276bf3a27251f86c6a11d0c18e95;
@@ -100,8 +112,8 @@ library Witness {
     }
 
     /// @dev PERF: the hash index `find` uses. Every state read is a lookup, and a binary search
-    ///      over a 64-market witness (~1,500 nodes) costs ~1.75k gas against ~0.2k here; building
-    ///      it costs ~60 gas a node and 4 bytes of memory per slot, at most half of them used.
+    ///      over a 64-market witness (~1,500 nodes) costs ~1.75k gas against ~0.44k here; building
+    ///      it costs ~0.22k gas a node and 4 bytes of memory per slot, at most half of them used.
     function _buildIndex(Proof memory p) private pure {
         uint256[] memory g = p.gindices;
         uint256 n = g.length;
@@ -141,7 +153,33 @@ library Witness {
     }
 
     /// @notice The root the nodes hash to (their current values: after writes, the post-root).
+    /// @dev The first call hashes every pair, checking the structure, and keeps the inner nodes
+    ///      (`inner`); the next one (the post-root) hashes only the paths from the nodes written
+    ///      since (`_rehash`) when that is cheaper: few writes in a large witness.
     function root(Proof memory p) internal view returns (bytes32 r) {
+        if (p.inner != 0 && p.writes * REHASH_NODES_PER_WRITE < p.gindices.length) return _rehash(p);
+        r = _hashAll(p);
+        // Keep the pairs the pass computed (its queue, still allocated) and a zeroed bitmap of
+        // written nodes after them.
+        uint256 n = p.gindices.length;
+        uint256 inner;
+        uint256 written;
+        /// @solidity memory-safe-assembly
+        assembly {
+            written := mload(0x40)
+            inner := sub(written, shl(6, n))
+            let bytesLen := shl(5, shr(8, add(n, 255)))
+            calldatacopy(written, calldatasize(), bytesLen) // zeroed (calldata past its end reads 0)
+            mstore(0x40, add(written, bytesLen))
+        }
+        p.inner = inner;
+        p.written = written;
+    }
+
+    /// @dev The merge of the input (descending) with the queue of computed parents (descending
+    ///      too), each node paired with its sibling: every inner node hashed once. The queue stays
+    ///      allocated (n pairs) right below the free memory pointer.
+    function _hashAll(Proof memory p) private view returns (bytes32 r) {
         uint256[] memory gs = p.gindices;
         bytes32[] memory vs = p.nodes;
         bytes4 malformed = WitnessMalformed.selector;
@@ -229,9 +267,173 @@ library Witness {
                 mstore(0x04, bad)
                 revert(0x00, 0x24)
             }
-            // The queue is scratch: give its memory back (the post-root pass reuses it).
-            mstore(0x40, q)
         }
+    }
+
+    /// @dev The root after writes, from the first pass's inner nodes: only the ancestors of the
+    ///      written nodes are hashed again. Popping the largest gindex first (deepest first) from
+    ///      the written nodes and the parents computed here, a node's sibling is either the next
+    ///      one of those (written too) or unchanged since the first pass: a witness node (the hash
+    ///      index) or one of its inner nodes (binary search of its pairs). The first pass's
+    ///      inner nodes are stale afterwards, so a later `root` hashes everything again.
+    function _rehash(Proof memory p) private view returns (bytes32 r) {
+        uint256 bad;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Context words, scratch past the free pointer (nothing is allocated meanwhile):
+            // 0x00 gindices base, 0x20 nodes base, 0x40 n, 0x60 written bitmap, 0x80 index,
+            // 0xa0 index bits, 0xc0 inner pairs, 0xe0 cursor: the next node index to look at.
+            // The parents computed here follow from 0x100, as (gindex, node) pairs.
+            let c := mload(0x40)
+            mstore(c, add(mload(p), 0x20))
+            mstore(add(c, 0x20), add(mload(add(p, 0x20)), 0x20))
+            mstore(add(c, 0x40), mload(mload(p)))
+            mstore(add(c, 0x60), mload(add(p, 0xa0)))
+            mstore(add(c, 0x80), mload(add(p, 0x40)))
+            mstore(add(c, 0xa0), mload(add(p, 0x60)))
+            mstore(add(c, 0xc0), mload(add(p, 0x80)))
+            mstore(add(c, 0xe0), 0)
+
+            // The first written node at or after the cursor: its index and gindex (n and 0 if none).
+            function nextWritten(ctx) -> i, k {
+                i := mload(add(ctx, 0xe0))
+                let n := mload(add(ctx, 0x40))
+                let bits := mload(add(ctx, 0x60))
+                for {} lt(i, n) {} {
+                    let w := shr(and(i, 255), mload(add(bits, shl(5, shr(8, i)))))
+                    if iszero(w) {
+                        i := shl(8, add(shr(8, i), 1))
+                        continue
+                    }
+                    for {} iszero(and(w, 0xff)) {} {
+                        w := shr(8, w)
+                        i := add(i, 8)
+                    }
+                    for {} iszero(and(w, 1)) {} {
+                        w := shr(1, w)
+                        i := add(i, 1)
+                    }
+                    break
+                }
+                switch lt(i, n)
+                case 1 { k := mload(add(mload(ctx), shl(5, i))) }
+                default { i := n }
+            }
+            function nodeAt(ctx, i) -> v {
+                v := mload(add(mload(add(ctx, 0x20)), shl(5, i)))
+            }
+            // The value of `s`, unchanged since the first pass: a witness node or an inner node.
+            function unchanged(ctx, s) -> v, ok {
+                let index := mload(add(ctx, 0x80))
+                let bits := mload(add(ctx, 0xa0))
+                let base := mload(ctx)
+                let mask := sub(shl(bits, 1), 1)
+                for { let h := shr(sub(256, bits), mul(s, INDEX_HASH)) } 1 { h := and(add(h, 1), mask) } {
+                    let e := and(shr(shl(5, and(h, 7)), mload(add(index, shl(5, shr(3, h))))), 0xffffffff)
+                    if iszero(e) { break }
+                    if eq(mload(add(base, shl(5, sub(e, 1)))), s) {
+                        v := nodeAt(ctx, sub(e, 1))
+                        ok := 1
+                        leave
+                    }
+                }
+                let q := mload(add(ctx, 0xc0))
+                let lo := 0
+                let hi := sub(mload(add(ctx, 0x40)), 1)
+                for {} lt(lo, hi) {} {
+                    let mid := shr(1, add(lo, hi))
+                    let x := mload(add(q, shl(6, mid)))
+                    if eq(x, s) {
+                        v := mload(add(q, add(shl(6, mid), 0x20)))
+                        ok := 1
+                        leave
+                    }
+                    switch gt(x, s)
+                    case 1 { lo := add(mid, 1) }
+                    default { hi := mid }
+                }
+            }
+
+            let ph := add(c, 0x100)
+            let pt := ph
+            switch eq(mload(add(c, 0x40)), 1)
+            case 1 { r := nodeAt(c, 0) } // the witness is the root alone
+            default {
+                for {} 1 {} {
+                    let k := 0
+                    {
+                        let i, wk := nextWritten(c)
+                        let pk := 0
+                        if lt(ph, pt) { pk := mload(ph) }
+                        if iszero(or(wk, pk)) {
+                            // Nothing written: the first pass's root (its last pair) stands.
+                            r := mload(add(mload(add(c, 0xc0)), sub(shl(6, sub(mload(add(c, 0x40)), 1)), 0x20)))
+                            break
+                        }
+                        switch gt(wk, pk)
+                        case 1 {
+                            k := wk
+                            mstore(0x20, nodeAt(c, i))
+                            mstore(add(c, 0xe0), add(i, 1))
+                        }
+                        default {
+                            k := pk
+                            mstore(0x20, mload(add(ph, 0x20)))
+                            ph := add(ph, 0x40)
+                        }
+                    }
+                    if eq(k, 1) {
+                        r := mload(0x20)
+                        break
+                    }
+                    // The sibling: written too (then it is the largest left, as no integer lies
+                    // between siblings), or unchanged.
+                    let s := xor(k, 1)
+                    let sv := 0
+                    let found := 0
+                    {
+                        let j, jk := nextWritten(c)
+                        if eq(jk, s) {
+                            sv := nodeAt(c, j)
+                            mstore(add(c, 0xe0), add(j, 1))
+                            found := 1
+                        }
+                    }
+                    if iszero(found) {
+                        if lt(ph, pt) {
+                            if eq(mload(ph), s) {
+                                sv := mload(add(ph, 0x20))
+                                ph := add(ph, 0x40)
+                                found := 1
+                            }
+                        }
+                    }
+                    if iszero(found) {
+                        sv, found := unchanged(c, s)
+                        if iszero(found) {
+                            bad := s
+                            break
+                        }
+                    }
+                    switch and(k, 1)
+                    case 1 { mstore(0x00, sv) } // k is the right child (at 0x20)
+                    default {
+                        mstore(0x00, mload(0x20))
+                        mstore(0x20, sv)
+                    }
+                    if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) {
+                        bad := not(0)
+                        break
+                    }
+                    mstore(pt, shr(1, k))
+                    mstore(add(pt, 0x20), mload(0x00))
+                    pt := add(pt, 0x40)
+                }
+            }
+            mstore(add(p, 0x80), 0) // the first pass's inner nodes are stale now
+        }
+        if (bad == type(uint256).max) revert SSZ.Sha256Failed();
+        if (bad != 0) revert WitnessMalformed(bad);
     }
 
     // ================================================================ node access
@@ -309,6 +511,15 @@ library Witness {
         (bool found, uint256 at) = find(p, gindex);
         if (!found) revert WitnessNodeMissing(gindex);
         p.nodes[at] = value;
+        uint256 written = p.written;
+        if (written != 0) {
+            ++p.writes;
+            /// @solidity memory-safe-assembly
+            assembly {
+                let word := add(written, shl(5, shr(8, at)))
+                mstore(word, or(mload(word), shl(and(at, 255), 1)))
+            }
+        }
     }
 
     // ================================================================ typed chunks
