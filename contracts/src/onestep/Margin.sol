@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {StateLayout as L} from "../lib/StateLayout.sol";
-import {SSZ} from "../lib/SSZ.sol";
 import {Witness} from "./Witness.sol";
 import {OneStepLayout as S} from "./OneStepLayout.sol";
 
@@ -76,12 +75,11 @@ library Margin {
         // PERF: the five field chunks are consecutive gindices: one search, not five (margin
         // code reads every slot of an account, 64 of them, more than once per operation).
         at = w.findRun(S.positionField(account, market, 0), 5);
-        bytes32[] memory nodes = w.nodes;
-        p.size = i64(SSZ.fromLittleEndian64(nodes[at]));
-        p.entryNotional = i64(SSZ.fromLittleEndian64(nodes[at - 1]));
-        p.lastFundingIndex = i64(SSZ.fromLittleEndian64(nodes[at - 2]));
-        p.isolatedMargin = SSZ.fromLittleEndian64(nodes[at - 3]);
-        p.marginMode = SSZ.fromLittleEndian64(nodes[at - 4]);
+        p.size = i64(w.u64At(at));
+        p.entryNotional = i64(w.u64At(at - 1));
+        p.lastFundingIndex = i64(w.u64At(at - 2));
+        p.isolatedMargin = w.u64At(at - 3);
+        p.marginMode = w.u64At(at - 4);
         // An all-zero record is the empty slot (state.ts stores it as null).
         p.empty = p.size == 0 && p.entryNotional == 0 && p.lastFundingIndex == 0 && p.isolatedMargin == 0
             && p.marginMode == 0;
@@ -133,21 +131,19 @@ library Margin {
         returns (int256 upnl, int256 initial, int256 maintenance)
     {
         if (p.empty || p.size == 0) return (p.empty ? int256(0) : -p.entryNotional, 0, 0);
-        bytes32[] memory nodes = w.nodes;
         // PERF: one search each for the market's price..funding index and tier 0's three fields
         // (consecutive gindices; the witness holds both runs whole: price's sibling is the
         // oracle timestamp, and a tier is a small record).
         uint256 at = w.findRun(S.marketField(market, S.MARKET_ORACLE_PRICE), 3);
-        int256 price = int256(uint256(SSZ.fromLittleEndian64(nodes[at])));
+        int256 price = int256(uint256(w.u64At(at)));
         int256 n = divCeil(abs(p.size) * price, SIZE_SCALE);
-        upnl = divFloor(p.size * price, SIZE_SCALE) - p.entryNotional
-            - pendingFunding(p, i64(SSZ.fromLittleEndian64(nodes[at - 2])));
+        upnl = divFloor(p.size * price, SIZE_SCALE) - p.entryNotional - pendingFunding(p, i64(w.u64At(at - 2)));
         at = w.findRun(S.tierField(market, 0, S.TIER_NOTIONAL_CAP), 3);
-        int256 cap0 = int256(uint256(SSZ.fromLittleEndian64(nodes[at])));
+        int256 cap0 = int256(uint256(w.u64At(at)));
         bool single = w.getU64(S.tierField(market, 1, S.TIER_IMF)) == 0;
         if (single || n <= cap0) {
-            initial = divCeil(n * int256(uint256(SSZ.fromLittleEndian64(nodes[at - 1]))), PPM);
-            maintenance = divCeil(n * int256(uint256(SSZ.fromLittleEndian64(nodes[at - 2]))), PPM);
+            initial = divCeil(n * int256(uint256(w.u64At(at - 1))), PPM);
+            maintenance = divCeil(n * int256(uint256(w.u64At(at - 2))), PPM);
         } else {
             initial = tieredRequirement(w, market, n, false);
             maintenance = tieredRequirement(w, market, n, true);

@@ -490,8 +490,33 @@ library Witness {
         (found, at) = find(p, gindex);
         if (!found) revert WitnessNodeMissing(gindex);
         uint256[] memory g = p.gindices;
-        for (uint256 i = 1; i < count; ++i) {
-            if (at < i || g[at - i] != gindex + i) revert WitnessNodeMissing(gindex + i);
+        uint256 missing;
+        /// @solidity memory-safe-assembly
+        assembly {
+            for { let i := 1 } lt(i, count) { i := add(i, 1) } {
+                if lt(at, i) {
+                    missing := add(gindex, i)
+                    break
+                }
+                if iszero(eq(mload(add(add(g, 0x20), shl(5, sub(at, i)))), add(gindex, i))) {
+                    missing := add(gindex, i)
+                    break
+                }
+            }
+        }
+        if (missing != 0) revert WitnessNodeMissing(missing);
+    }
+
+    /// @notice The uint64 of node `at` (a position `find` or `findRun` gave): an SSZ chunk's
+    ///         first 8 bytes, little-endian (`SSZ.fromLittleEndian64`, without reversing all 32).
+    function u64At(Proof memory p, uint256 at) internal pure returns (uint64 v) {
+        bytes32[] memory nodes = p.nodes;
+        /// @solidity memory-safe-assembly
+        assembly {
+            let x := shr(192, mload(add(add(nodes, 0x20), shl(5, at))))
+            x := or(shr(8, and(x, 0xff00ff00ff00ff00)), shl(8, and(x, 0x00ff00ff00ff00ff)))
+            x := or(shr(16, and(x, 0xffff0000ffff0000)), shl(16, and(x, 0x0000ffff0000ffff)))
+            v := or(shr(32, x), and(shl(32, x), 0xffffffff00000000))
         }
     }
 
