@@ -132,9 +132,10 @@ contract DisputeGame {
 
     /// @notice Most data bytes a batch may have: `maxBatchBytes(DECODE_GAS_BOUND)` of
     ///         sequencer/codec/gas.ts, sized by `BatchCodec.decode`'s 15M-gas bound on one-byte
-    ///         fields. `loadOp`'s `BatchCodec.locate` checks any data of this length in ≤ 10.6M
-    ///         gas; `decode` (`proveDataFault`'s L1-input walk) can exceed 15M on two-byte
-    ///         varints (docs/codec.md §4). A constant, not a
+    ///         fields. `decode` itself can exceed 15M on two-byte varints, and no dispute runs
+    ///         it: `loadOp`'s `BatchCodec.locate` checks any data of this length in ≤ 10.6M gas,
+    ///         `proveDataFault`'s `BatchCodec.locateL1Inputs` in ≤ 15.1M (docs/codec.md §4). A
+    ///         constant, not a
     ///         parameter: lowering it would turn batches already posted under the old cap into
     ///         faults; a new cap is a new game contract (`Governance.setDisputeGame`).
     uint256 public constant MAX_DATA_BYTES = 35_209;
@@ -432,10 +433,11 @@ contract DisputeGame {
         _invalidateFor(header.batchIndex, Fault.QueueCursorMismatch, 0);
     }
 
-    /// @notice Decodes batch data and checks it against its header and the L1 queue. External
-    ///         so that callers can catch `BatchCodec.BatchDataError`; it changes nothing.
-    ///         `BatchCodec.locate` decides validity, count and the operation's hash; with
-    ///         `queue`, `BatchCodec.decode` then gives the whole batch for the L1-input walk.
+    /// @notice Checks batch data against its header and the L1 queue. External so that callers
+    ///         can catch `BatchCodec.BatchDataError`; it changes nothing. Without `queue`,
+    ///         `BatchCodec.locate` decides validity, count and the operation's hash; with `queue`,
+    ///         `BatchCodec.locateL1Inputs` decides validity and count and gives the L1 inputs'
+    ///         bytes for the walk (both with `decode`'s verdict, neither writing the batch).
     /// @param data The batch data.
     /// @param h The batch's header (its parent must be on chain: the queue position to start from).
     /// @param opIndex The operation whose hash to report (out of range: none).
@@ -449,7 +451,14 @@ contract DisputeGame {
         // Validity, the count and one operation with `locate`: it refuses exactly what `decode`
         // refuses (same error) without writing the batch, within `locateGasBound` whatever the
         // data (docs/codec.md §4), so these verdicts always fit one transaction.
-        (uint256 n, bytes memory op) = BatchCodec.locate(data, opIndex);
+        // With `queue`, `locateL1Inputs` decides the same, and returns the L1 inputs' bytes
+        // (within `l1InputsGasBound`); `locate` then runs only if an operation's hash is asked
+        // for too (no transaction of this contract does both).
+        uint256 n;
+        bytes memory op;
+        bytes memory inputs;
+        if (queue) (n, inputs) = BatchCodec.locateL1Inputs(data);
+        if (!queue || opIndex < n) (n, op) = BatchCodec.locate(data, opIndex);
         r.opCount = n;
         if (opIndex < n) r.opHash = keccak256(op);
         if (n != h.opCount) {
@@ -458,11 +467,9 @@ contract DisputeGame {
             return r;
         }
         if (!queue) return r;
-        // The L1-input walk needs the whole batch: `decode` (it accepts, as `locate` did).
-        bytes memory batch = BatchCodec.decode(data);
         uint256 from = rollup.batch(h.batchIndex - 1).queuePosition;
         (uint256 count, uint256 bad, uint256 at, bytes32 chain) =
-            _scanL1Inputs(batch, from, h.queuePosition, rollup.queueChainAt(from));
+            _scanL1Inputs(inputs, from, h.queuePosition, rollup.queueChainAt(from));
         if (bad == 1) (r.fault, r.detail) = (Fault.L1InputsBeyondPosition, at);
         else if (bad == 2) (r.fault, r.detail) = (Fault.L1InputsReordered, at);
         else if (from + count < h.queuePosition) (r.fault, r.detail) = (Fault.L1InputsSkipped, n);
@@ -632,12 +639,12 @@ contract DisputeGame {
         }
     }
 
-    /// @notice Walks the batch's L1 inputs (selectors 0, 1, 17, 18, as in `L1Inputs`): the k-th
-    ///         must carry queue index `from + k`, there must be `to - from` of them, and chaining
-    ///         their encodings
+    /// @notice Walks the batch's L1 inputs (`BatchCodec.locateL1Inputs`'s records: op index ‖
+    ///         SequencedOp, selectors 0, 1, 17, 18 as in `L1Inputs`): the k-th must carry queue
+    ///         index `from + k`, there must be `to - from` of them, and chaining their encodings
     ///         (the SequencedOp bytes after the 12-byte prefix are `encodeOp`, selector first)
     ///         onto the queue's chain at `from` must give its chain at `to`.
-    function _scanL1Inputs(bytes memory batch, uint256 from, uint256 to, bytes32 fromChain)
+    function _scanL1Inputs(bytes memory inputs, uint256 from, uint256 to, bytes32 fromChain)
         private
         pure
         returns (uint256 count, uint256 bad, uint256 at, bytes32 chain)
@@ -646,66 +653,46 @@ contract DisputeGame {
         // its op index.
         /// @solidity memory-safe-assembly
         assembly {
-            function u32(p) -> v {
-                let w := mload(p)
-                v := or(or(byte(0, w), shl(8, byte(1, w))), or(shl(16, byte(2, w)), shl(24, byte(3, w))))
-            }
-            // encodeOp length per selector (docs/contracts.md); the decoder already checked it.
-            function itemSize(sel) -> size {
-                switch sel
+            // PERF: the loop body is written out (the legacy code generator does not inline Yul
+            // functions, and a call per input costs as much as its checks).
+            chain := fromChain
+            let p := add(inputs, 0x20)
+            let last := add(p, mload(inputs))
+            for {} lt(p, last) {} {
+                let item := add(p, 16)
+                let k := add(from, count)
+                if iszero(lt(k, to)) {
+                    bad := 1
+                    at := shr(224, mload(p))
+                    break
+                }
+                // The queue index the item names: its bytes 1..8, little-endian (byte-swapped).
+                let q := shr(192, mload(add(item, 1)))
+                q := or(shl(8, and(q, 0x00ff00ff00ff00ff)), and(shr(8, q), 0x00ff00ff00ff00ff))
+                q := or(shl(16, and(q, 0x0000ffff0000ffff)), and(shr(16, q), 0x0000ffff0000ffff))
+                q := or(shl(32, and(q, 0xffffffff)), shr(32, q))
+                if iszero(eq(q, k)) {
+                    bad := 2
+                    at := shr(224, mload(p))
+                    break
+                }
+                // encodeOp length per selector (docs/contracts.md); the codec wrote exactly it.
+                let size := 15
+                switch byte(0, mload(item))
                 case 0 { size := 50 }
                 case 1 { size := 45 }
                 case 17 { size := 30 }
-                default { size := 15 }
-            }
-            // The queue index an item names: its bytes 1..8, little-endian.
-            function queueIndex(item) -> q {
-                let w := mload(add(item, 1))
-                for { let j := 0 } lt(j, 8) { j := add(j, 1) } { q := or(q, shl(shl(3, j), byte(j, w))) }
-            }
-            // keccak256(c ‖ item), hashed in place: the word before the item is saved and put back
-            // (it may be the batch's length word, which is allocated memory too).
-            function chainStep(c, item, size) -> r {
+                // keccak256(chain ‖ item), hashed in place: the word before the item (the end
+                // of the record's prefix and index, or the array's length word) is saved and
+                // put back.
                 let before := sub(item, 0x20)
                 let saved := mload(before)
-                mstore(before, c)
-                r := keccak256(before, add(0x20, size))
+                mstore(before, chain)
+                chain := keccak256(before, add(0x20, size))
                 mstore(before, saved)
+                count := add(count, 1)
+                p := add(item, size)
             }
-            // PERF: the loop body is written out (the legacy code generator does not inline Yul
-            // functions, and a call per operation cost more than the rest of the walk).
-            function scan(base, ops, first, last, c0) -> cnt, why, where, c {
-                c := c0
-                where := ops
-                for { let i := 0 } lt(i, ops) { i := add(i, 1) } {
-                    let w := mload(add(base, shl(2, i)))
-                    let item := add(
-                        add(base, 12),
-                        or(or(byte(0, w), shl(8, byte(1, w))), or(shl(16, byte(2, w)), shl(24, byte(3, w))))
-                    )
-                    let sel := byte(0, mload(item))
-                    // L1 inputs: Deposit 0, ParamUpdate 1, ForcedWithdraw 17, ForcedClose 18
-                    // (bits of 0x60003; the decoder guarantees sel < 19).
-                    if and(shr(sel, 0x60003), 1) {
-                        let k := add(first, cnt)
-                        if iszero(lt(k, last)) {
-                            why := 1
-                            where := i
-                            break
-                        }
-                        if iszero(eq(queueIndex(item), k)) {
-                            why := 2
-                            where := i
-                            break
-                        }
-                        c := chainStep(c, item, itemSize(sel))
-                        cnt := add(cnt, 1)
-                    }
-                }
-            }
-            let n := 0
-            if mload(batch) { n := shr(2, u32(add(batch, 0x20))) }
-            count, bad, at, chain := scan(add(batch, 0x20), n, from, to, fromChain)
         }
     }
 

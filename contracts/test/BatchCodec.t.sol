@@ -49,6 +49,56 @@ contract BatchCodecHarness {
         opHash = keccak256(op);
     }
 
+    function locateL1Inputs(bytes memory data) external pure returns (uint256 n, bytes memory inputs) {
+        return BatchCodec.locateL1Inputs(data);
+    }
+
+    /// @notice `locateL1Inputs`'s count and the hash of its records (the sweeps call it
+    ///         thousands of times: returned bytes would pile up in the caller's memory).
+    function locateL1InputsDigest(bytes memory data) external pure returns (uint256 n, bytes32 inputsHash) {
+        bytes memory inputs;
+        (n, inputs) = BatchCodec.locateL1Inputs(data);
+        inputsHash = keccak256(inputs);
+    }
+
+    function expectedL1InputsDigest(bytes memory batch) external pure returns (bytes32) {
+        return keccak256(expectedL1Inputs(batch));
+    }
+
+    /// @notice `locateL1Inputs` gas with the data already in memory, as `measure` for `decode`.
+    function measureL1Inputs(bytes memory data) external view returns (uint256 n, bytes32 inputsHash, uint256 gasUsed) {
+        uint256 g = gasleft();
+        bytes memory inputs;
+        (n, inputs) = BatchCodec.locateL1Inputs(data);
+        gasUsed = g - gasleft();
+        inputsHash = keccak256(inputs);
+    }
+
+    /// @notice What `locateL1Inputs` must return for decoded batch bytes: for each L1 input
+    ///         (selector 0, 1, 17 or 18) in order, u32 op index (big-endian) ‖ `opAt(batch, i)`.
+    function expectedL1Inputs(bytes memory batch) public pure returns (bytes memory inputs) {
+        uint256 n = BatchCodec.opCount(batch);
+        // Sized first, then filled: appending one by one would copy quadratically.
+        uint256 total;
+        for (uint256 pass; pass < 2; ++pass) {
+            uint256 at;
+            for (uint256 i; i < n; ++i) {
+                bytes memory op = BatchCodec.opAt(batch, i);
+                uint8 sel = uint8(op[12]);
+                if (sel != 0 && sel != 1 && sel != 17 && sel != 18) continue;
+                if (pass == 1) {
+                    bytes4 index = bytes4(uint32(i));
+                    for (uint256 j; j < 4; ++j) inputs[at + j] = index[j];
+                    for (uint256 j; j < op.length; ++j) inputs[at + 4 + j] = op[j];
+                }
+                at += 4 + op.length;
+            }
+            if (pass == 0) inputs = new bytes(at);
+            total = at;
+        }
+        assert(total == inputs.length);
+    }
+
     function opCount(bytes memory batch) external pure returns (uint256) {
         return BatchCodec.opCount(batch);
     }
@@ -77,6 +127,14 @@ abstract contract BatchFixtureReader is Test {
 
     function _count(string memory json, string memory key) internal view returns (uint256 n) {
         while (vm.keyExistsJson(json, string.concat(key, "[", vm.toString(n), "]"))) ++n;
+    }
+
+    function _leb128(uint256 x) internal pure returns (bytes memory b) {
+        while (x >= 0x80) {
+            b = bytes.concat(b, bytes1(uint8(x & 0x7f) | 0x80));
+            x >>= 7;
+        }
+        b = bytes.concat(b, bytes1(uint8(x)));
     }
 
     /// @dev 0x01 ‖ varint(count) ‖ unit × count, as `worstData` in gen-batch-fixtures.ts.
@@ -246,6 +304,129 @@ contract BatchCodecTest is BatchFixtureReader {
         }
     }
 
+    /// @notice `locateL1Inputs(data)` against `decode`: the same op count and every L1 input's
+    ///         op index and bytes, or the same revert data. Returns whether the data decoded.
+    ///         (Messages are fixed strings: the sweeps call it thousands of times in one frame.)
+    function _l1InputsAgree(bytes memory data) internal view returns (bool ok) {
+        bytes32 want;
+        uint256 count;
+        bytes memory decodeErr;
+        try harness.decode(data) returns (bytes memory out) {
+            ok = true;
+            want = harness.expectedL1InputsDigest(out);
+            count = harness.opCount(out);
+        } catch (bytes memory reason) {
+            decodeErr = reason;
+        }
+        try harness.locateL1InputsDigest(data) returns (uint256 n, bytes32 inputsHash) {
+            assertTrue(ok, "locateL1Inputs accepted data decode refuses");
+            assertEq(n, count, "locateL1Inputs op count");
+            assertEq(inputsHash, want, "locateL1Inputs: L1 inputs differ from decode's");
+        } catch (bytes memory reason) {
+            assertFalse(ok, "locateL1Inputs refused data decode accepts");
+            assertEq(reason, decodeErr, "locateL1Inputs error");
+        }
+    }
+
+    /// @notice Agrees on every fixture: valid (the everyKind batch holds all four L1 input
+    ///         selectors), invalid (the TypeScript error), the mutations and the worst shapes.
+    function test_locateL1Inputs_fixtures_matchDecode() public {
+        uint256 n = _count(json, ".valid");
+        bool sawInputs;
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = vm.parseJsonBytes(json, _k(".valid", i, ".data"));
+            assertTrue(_l1InputsAgree(data), "valid");
+            (, bytes memory inputs) = harness.locateL1Inputs(data);
+            if (inputs.length > 0) sawInputs = true;
+        }
+        assertTrue(sawInputs, "some fixture has L1 inputs");
+        // everyKind: ops 0, 1, 17 and 18 are the L1 inputs (records of 16 + 50, 45, 30, 15 bytes)
+        (, bytes memory every) = harness.locateL1Inputs(vm.parseJsonBytes(json, ".valid[1].data"));
+        assertEq(vm.parseJsonString(json, ".valid[1].name"), "everyKind", "fixture order");
+        assertEq(every.length, 4 * 16 + 50 + 45 + 30 + 15, "four records");
+        assertEq(uint32(bytes4(every)), 0, "first record: op 0");
+        n = _count(json, ".invalid");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = vm.parseJsonBytes(json, _k(".invalid", i, ".data"));
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    BatchCodec.BatchDataError.selector,
+                    vm.parseJsonUint(json, _k(".invalid", i, ".code")),
+                    vm.parseJsonUint(json, _k(".invalid", i, ".offset")),
+                    vm.parseJsonUint(json, _k(".invalid", i, ".opIndex"))
+                )
+            );
+            harness.locateL1Inputs(data);
+        }
+        n = _count(json, ".mutations");
+        for (uint256 i; i < n; ++i) {
+            _l1InputsAgree(vm.parseJsonBytes(json, _k(".mutations", i, ".data")));
+        }
+        n = _count(json, ".worst");
+        for (uint256 i; i < n; ++i) {
+            bytes memory data = _repeat(vm.parseJsonBytes(json, _k(".worst", i, ".unit")), vm.parseJsonUint(json, _k(".worst", i, ".count")));
+            assertTrue(_l1InputsAgree(data), "worst shape decodes");
+        }
+    }
+
+    /// @notice Every one-byte value of every field of the four L1 input selectors (and of the
+    ///         timestamp delta and selector byte), then every two-, three- and (for the two
+    ///         smallest) four-byte varint: `locateL1Inputs`'s one-pass check and write agrees with
+    ///         `decode`, as the sweeps above do for `locate`.
+    function test_locateL1Inputs_everyOneByteValue_matchDecode() public view {
+        _everyOneByteValue(0, 2, true);
+        _everyOneByteValue(17, 19, true);
+    }
+
+    function test_locateL1Inputs_everyTwoByteValue_matchDecode() public view {
+        _everyMultiByteValue(0, 2, 2, true);
+        _everyMultiByteValue(17, 19, 2, true);
+    }
+
+    function test_locateL1Inputs_everyThreeByteValue_deposit_matchDecode() public view {
+        _everyMultiByteValue(0, 1, 3, true);
+    }
+
+    function test_locateL1Inputs_everyThreeByteValue_paramUpdate_matchDecode() public view {
+        _everyMultiByteValue(1, 2, 3, true);
+    }
+
+    function test_locateL1Inputs_everyThreeByteValue_forced_matchDecode() public view {
+        _everyMultiByteValue(17, 19, 3, true);
+    }
+
+    function test_locateL1Inputs_everyFourByteValue_forced_matchDecode() public view {
+        _everyMultiByteValue(17, 19, 4, true);
+    }
+
+    /// @notice Random edits of every valid fixture and random bytes, as for `locate`.
+    function testFuzz_locateL1Inputs_editedFixtures_agreeWithDecode(uint256 which, uint256 at, uint8 value, uint8 how) public view {
+        _l1InputsAgree(_edited(which, at, value, how));
+    }
+
+    function testFuzz_locateL1Inputs_anyBytes_agreeWithDecode(bytes calldata raw, uint8 lead) public view {
+        _l1InputsAgree(lead % 2 == 0 && raw.length > 0 ? bytes.concat(hex"01", raw[1:]) : raw);
+    }
+
+    /// @notice L1 inputs of random queue index, account, amount and market (any valid value),
+    ///         each coded minimally, between FundingTicks: the records are decode's.
+    function testFuzz_locateL1Inputs_randomValues_matchDecode(uint64 q, uint32 account, uint16 market, uint128 m, uint8 e, uint8 sel) public view {
+        // amount m·10^e canonical: m without a trailing zero, in range (else zero)
+        while (m != 0 && m % 10 == 0) m /= 10;
+        e = uint8(e % 39);
+        uint256 amount = uint256(m) * 10 ** e;
+        uint256 x = amount >> 128 != 0 || m == 0 ? 0 : uint256(m) * 40 + e;
+        bytes memory op;
+        uint256 s = sel % 4;
+        if (s == 0) op = bytes.concat(hex"00", _leb128(q), _leb128(account), bytes20(uint160(0xbeef)), hex"01", _leb128(x));
+        else if (s == 1) op = bytes.concat(hex"01", _leb128(q), _leb128(market), _leb128(account & 0xffff), keccak256(abi.encode(q)));
+        else if (s == 2) op = bytes.concat(hex"11", _leb128(q), _leb128(account), hex"00", _leb128(x));
+        else op = bytes.concat(hex"12", _leb128(q), _leb128(account), _leb128(market));
+        // Δts: +1 ms, then the op, then a FundingTick, the op again at Δts 0
+        bytes memory data = bytes.concat(hex"0103", hex"02", op, hex"000f0000", hex"00", op);
+        assertTrue(_l1InputsAgree(data), "decodes");
+    }
+
     function test_locate_validCases_everyIndex_matchDecode() public view {
         uint256 n = _count(json, ".valid");
         for (uint256 i; i < n; ++i) {
@@ -274,6 +455,8 @@ contract BatchCodecTest is BatchFixtureReader {
                 vm.expectRevert(want);
                 harness.locate(data, at[k]);
             }
+            vm.expectRevert(want);
+            harness.locateL1Inputs(data);
         }
     }
 
@@ -316,6 +499,11 @@ contract BatchCodecTest is BatchFixtureReader {
     }
 
     function _everyOneByteValue(uint256 fromSel, uint256 toSel) internal view {
+        _everyOneByteValue(fromSel, toSel, false);
+    }
+
+    /// @dev `l1`: compare `locateL1Inputs` with decode instead of `locate`.
+    function _everyOneByteValue(uint256 fromSel, uint256 toSel, bool l1) internal view {
         bytes memory sch = harness.schema();
         for (uint256 sel = fromSel; sel < toSel; ++sel) {
             // Body length with every varint one byte, and where the varints are.
@@ -343,7 +531,8 @@ contract BatchCodecTest is BatchFixtureReader {
                     bytes1 keep = data[pos];
                     for (uint256 v; v < 256; ++v) {
                         data[pos] = bytes1(uint8(v));
-                        _locateAgrees(data, 1, "one-byte value");
+                        if (l1) _l1InputsAgree(data);
+                        else _locateAgrees(data, 1, "one-byte value");
                     }
                     data[pos] = keep;
                 }
@@ -389,6 +578,10 @@ contract BatchCodecTest is BatchFixtureReader {
     }
 
     function _everyMultiByteValue(uint256 fromSel, uint256 toSel, uint256 width) internal view {
+        _everyMultiByteValue(fromSel, toSel, width, false);
+    }
+
+    function _everyMultiByteValue(uint256 fromSel, uint256 toSel, uint256 width, bool l1) internal view {
         bytes memory sch = harness.schema();
         for (uint256 sel = fromSel; sel < toSel; ++sel) {
             // Offsets of the varints in the zero one-byte layout (after Δts and selector).
@@ -420,7 +613,8 @@ contract BatchCodecTest is BatchFixtureReader {
                     for (uint256 j = 1; j + 1 < width; ++j) data[2 + pos + j] = bytes1(uint8(lead == 0x81 ? 0x80 : 0xff));
                     for (uint256 v; v < 256; ++v) {
                         data[1 + pos + width] = bytes1(uint8(v));
-                        _locateAgrees(data, 1, "multi-byte value");
+                        if (l1) _l1InputsAgree(data);
+                        else _locateAgrees(data, 1, "multi-byte value");
                     }
                 }
             }
@@ -457,9 +651,14 @@ contract BatchCodecTest is BatchFixtureReader {
     /// @notice Random edits of every valid fixture: a byte overwritten, inserted or removed,
     ///         read by tiers 1–2 (located op elsewhere) and by tier 3.
     function testFuzz_locate_editedFixtures_agreeWithDecode(uint256 which, uint256 at, uint8 value, uint8 how, uint256 index) public view {
+        _locateAgrees(_edited(which, at, value, how), index % 24, "edited fixture");
+    }
+
+    /// @dev A valid fixture with a byte overwritten, inserted or removed.
+    function _edited(uint256 which, uint256 at, uint8 value, uint8 how) internal view returns (bytes memory data) {
         uint256 n = _count(json, ".valid");
         bytes memory data = vm.parseJsonBytes(json, _k(".valid", which % n, ".data"));
-        if (data.length == 0) return;
+        if (data.length == 0) return data;
         at %= data.length;
         if (how % 3 == 0) {
             data[at] = bytes1(value);
@@ -473,7 +672,6 @@ contract BatchCodecTest is BatchFixtureReader {
             for (uint256 i; i < shorter.length; ++i) shorter[i] = data[i < at ? i : i + 1];
             data = shorter;
         }
-        _locateAgrees(data, index % 24, "edited fixture");
     }
 
     function testFuzz_locate_anyBytes_agreeWithDecode(bytes calldata raw, uint8 lead, uint256 index) public view {
@@ -599,6 +797,52 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         console.log("locate worst gas per byte x100", worst);
     }
 
+    /// @notice `locateL1Inputs` (what proveDataFault's L1-input walk runs) on the same shapes as
+    ///         `locate` above, plus L1 inputs whose queue index alone is two or three bytes (what
+    ///         a long run of real queue items looks like): within `l1InputsGasBound`. One line per
+    ///         shape: `l1Inputs <selector> <mode> <bytes> <gas per byte ×100>`.
+    function test_gas_locateL1Inputs_everySelectorShape() public view {
+        bytes memory sch = harness.schema();
+        uint256 worst;
+        for (uint256 mode; mode < 4; ++mode) {
+            for (uint256 sel; sel < 19; ++sel) {
+                bytes memory unit = _shapeUnit(sch, sel, mode);
+                uint256 count = (16_000 - 3) / unit.length;
+                uint256 perByte100 = _l1InputsPerByte100(_repeat(unit, count), count);
+                if (perByte100 > worst) worst = perByte100;
+                console.log(string.concat("l1Inputs ", vm.toString(sel), " ", vm.toString(mode), " ", vm.toString(count * unit.length), " ", vm.toString(perByte100)));
+            }
+        }
+        bytes[10] memory extra = [
+            bytes(hex"0012810100" hex"00"), // ForcedClose, queue index in 2 bytes
+            hex"001281800100" hex"00", // ... in 3 bytes
+            hex"00118101000000", // ForcedWithdraw, queue index in 2 bytes, amount 0
+            hex"00118101000029", // ... amount 10
+            hex"021281010000", // Δts +1
+            hex"02128180010000",
+            hex"0211050500818001",
+            hex"021105050081808001",
+            hex"0200810100" hex"0000000000000000000000000000000000000000" hex"0029", // Deposit
+            hex"02018101" hex"0000" hex"0000000000000000000000000000000000000000000000000000000000000000" // ParamUpdate
+        ];
+        for (uint256 k; k < extra.length; ++k) {
+            uint256 count = (16_000 - 3) / extra[k].length;
+            uint256 perByte100 = _l1InputsPerByte100(_repeat(extra[k], count), count);
+            if (perByte100 > worst) worst = perByte100;
+            console.log(string.concat("l1Inputs extra ", vm.toString(k), " ", vm.toString(count * extra[k].length), " ", vm.toString(perByte100)));
+        }
+        console.log("l1Inputs worst gas per byte x100", worst);
+    }
+
+    /// @dev `locateL1Inputs` on `data` (`count` operations): checked against its bound (its
+    ///      records against decode's in BatchCodecTest); returns its gas per data byte ×100.
+    function _l1InputsPerByte100(bytes memory data, uint256 count) internal view returns (uint256) {
+        (uint256 n,, uint256 gasUsed) = harness.measureL1Inputs(data);
+        assertEq(n, count, "locateL1Inputs count");
+        assertLe(gasUsed, _l1InputsGasBound(data.length), "locateL1Inputs gas above l1InputsGasBound");
+        return (gasUsed * 100) / data.length;
+    }
+
     /// @dev `locateGasBound` of sequencer/codec/gas.ts (gas.test.ts checks these constants
     ///      against it): fixed part, per data byte, and the EVM memory cost of the words touched.
     uint256 internal constant LOCATE_FIXED_GAS = 25_000;
@@ -610,6 +854,17 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         return LOCATE_FIXED_GAS + LOCATE_GAS_PER_BYTE * len + 3 * words + (words * words) / 512;
     }
 
+    /// @dev `l1InputsGasBound` of sequencer/codec/gas.ts (gas.test.ts checks these constants
+    ///      against it): `locateL1Inputs` writes a record (16 + up to 30 bytes for 6 data bytes,
+    ///      a ForcedWithdraw's) where `locate` writes one located op.
+    uint256 internal constant L1_INPUTS_FIXED_GAS = 25_000;
+    uint256 internal constant L1_INPUTS_GAS_PER_BYTE = 420;
+
+    function _l1InputsGasBound(uint256 len) internal pure returns (uint256) {
+        uint256 words = 4 + 1 + (len + 31) / 32 + 1 + 10 + 19 + 2 * (1 + (MAX_OP_BYTES + 31) / 32 + 1) + 1 + ((46 * len + 5) / 6 + 31) / 32 + 1;
+        return L1_INPUTS_FIXED_GAS + L1_INPUTS_GAS_PER_BYTE * len + 3 * words + (words * words) / 512;
+    }
+
     /// @notice The worst shapes of `decode` at their fixture lengths, the largest at the cap.
     function test_gas_locate_decodeWorstShapes_withinBound() public view {
         string memory json = _read(FIXTURE);
@@ -619,7 +874,7 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
             bytes memory data = _repeat(vm.parseJsonBytes(json, _k(".worst", i, ".unit")), count);
             (,, uint256 gasUsed) = harness.measureLocate(data, count - 1);
             assertLe(gasUsed, _locateGasBound(data.length), "locate gas above locateGasBound");
-            console.log(string.concat("locate ", vm.parseJsonString(json, _k(".worst", i, ".name")), " ", vm.toString(gasUsed)));
+            console.log(string.concat("locate ", vm.parseJsonString(json, _k(".worst", i, ".name")), " ", vm.toString(gasUsed), " l1Inputs x100/byte ", vm.toString(_l1InputsPerByte100(data, count))));
         }
     }
 
@@ -665,6 +920,7 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         (uint256 n,, uint256 gasUsed) = harness.measureLocate(data, count - 1);
         assertEq(n, count, "shape decodes");
         assertLe(gasUsed, _locateGasBound(data.length), "locate gas above locateGasBound");
+        _l1InputsPerByte100(data, count);
     }
 
     /// @dev The minimal LEB128 of 2^(7(len−1)) (len bytes; 1 for len 1), doubled for the
@@ -733,13 +989,6 @@ contract BatchCodecGasTest is Setup, BatchFixtureReader {
         return _leb128(x);
     }
 
-    function _leb128(uint256 x) internal pure returns (bytes memory b) {
-        while (x >= 0x80) {
-            b = bytes.concat(b, bytes1(uint8(x & 0x7f) | 0x80));
-            x >>= 7;
-        }
-        b = bytes.concat(b, bytes1(uint8(x)));
-    }
 
     /// @dev Execution gas of one submitBatch call (the CALL included, the 21k base and calldata not).
     function _submitGas(bytes memory data, uint64 ops) internal returns (uint256 g) {

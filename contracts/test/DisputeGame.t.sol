@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Setup} from "./lib/Setup.sol";
 import {console} from "./lib/console.sol";
+import {Vm} from "./lib/Vm.sol";
 import {DisputeGame} from "../src/DisputeGame.sol";
 import {IOneStepProver} from "../src/IOneStepProver.sol";
 import {OneStepProver} from "../src/OneStepProver.sol";
@@ -1017,6 +1018,141 @@ contract DisputeGameTest is DisputeGameBase {
         }
         Tally memory t = _measuredGame(data, count, "full game, costliest locate (Deleverages, four-byte size)");
         assertEq(t.moves, 12, "log2 rounds");
+    }
+
+    /// @notice LEB128 of x, as the codec writes varints.
+    function _varint(uint256 x) internal pure returns (bytes memory b) {
+        while (x >= 0x80) {
+            b = bytes.concat(b, bytes1(uint8(x & 0x7f) | 0x80));
+            x >>= 7;
+        }
+        b = bytes.concat(b, bytes1(uint8(x)));
+    }
+
+    /// @notice Proves `want` with `proveDataFault(h, data)` as its own transaction would run
+    ///         (cold storage) and returns its execution gas and its transaction gas: 21,000 +
+    ///         calldata, or EIP-7623's floor (10 per token, 4 tokens a non-zero byte) if higher.
+    function _measureQueueFault(Rollup.BatchHeader memory h, bytes memory data, DisputeGame.Fault want, string memory what)
+        internal
+        returns (uint256 exec, uint256 txGas)
+    {
+        assertLe(data.length, dg.MAX_DATA_BYTES(), "within the cap");
+        bytes memory call = abi.encodeCall(DisputeGame.proveDataFault, (h, data));
+        VmCool(address(vm)).cool(address(dg));
+        VmCool(address(vm)).cool(address(rollup));
+        vm.recordLogs();
+        vm.prank(faultProver);
+        uint256 g0 = gasleft();
+        (bool ok, bytes memory ret) = address(dg).call(call);
+        exec = g0 - gasleft();
+        if (!ok) {
+            assembly {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+        assertEq(rollup.nextBatchIndex(), h.batchIndex, "rolled back");
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bool found;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] == DisputeGame.FaultProven.selector) {
+                (DisputeGame.Fault fault,,) = abi.decode(logs[i].data, (DisputeGame.Fault, uint256, uint256));
+                assertEq(uint256(fault), uint256(want), "the fault proven");
+                found = true;
+            }
+        }
+        assertTrue(found, "FaultProven emitted");
+        uint256 tokens;
+        for (uint256 i; i < call.length; ++i) {
+            tokens += call[i] == 0 ? 1 : 4;
+        }
+        txGas = exec + 21_000 + _calldataGas(call);
+        uint256 floor = 21_000 + 10 * tokens;
+        if (floor > txGas) txGas = floor;
+        console.log(what);
+        console.log("  data bytes", data.length);
+        console.log("  proveDataFault execution gas", exec);
+        console.log("  proveDataFault tx gas", txGas);
+        assertLt(txGas, 16_777_216, "the queue-fault proof fits one transaction under EIP-7825's cap");
+    }
+
+    /// @notice A queue fault in data at the cap shaped as `decode`'s costliest per byte with
+    ///         two-byte varints (OracleUpdates of 68 price points with two-byte ids, 494 gas per
+    ///         byte for `decode`: ≈ 17.4M, over the cap): one ForcedClose of queue item 0 first,
+    ///         while the header claims items 0 and 1 consumed (`L1InputsSkipped`). The walk no
+    ///         longer decodes the OracleUpdates.
+    function test_gas_proveDataFault_queueFault_costliestDecode() public {
+        _enqueue(L1Inputs.forcedClose(0, 0, 0));
+        _enqueue(L1Inputs.forcedClose(1, 0, 0));
+        // Δts +1, OracleUpdate, time = ts + 1, 68 × (kind 7, id 129 as 81 01, price 10 as 15),
+        // no signatures: 277 bytes.
+        bytes memory unit = hex"020a0344";
+        for (uint256 p; p < 68; ++p) {
+            unit = bytes.concat(unit, hex"07810115");
+        }
+        unit = bytes.concat(unit, hex"00");
+        bytes memory close = hex"0012000000"; // ForcedClose(0, account 0, market 0) at t = 0
+        uint256 count = (dg.MAX_DATA_BYTES() - 3 - close.length) / unit.length;
+        bytes memory body = close;
+        for (uint256 i; i < count; ++i) {
+            body = bytes.concat(body, unit);
+        }
+        bytes memory data = bytes.concat(hex"01", _varint(count + 1), body);
+        assertGt(harnessDecodeGas(data), 16_777_216, "decode alone would not fit");
+        Rollup.BatchHeader memory h = _post(data, uint64(count + 1), keccak256("x"), 2);
+        _measureQueueFault(h, data, DisputeGame.Fault.L1InputsSkipped, "queue fault, costliest decode (two-byte-id OracleUpdates)");
+    }
+
+    /// @notice `decode`'s gas on data, measured in this frame (the data already in memory).
+    function harnessDecodeGas(bytes memory data) internal view returns (uint256 g) {
+        g = gasleft();
+        BatchCodec.decode(data);
+        g -= gasleft();
+    }
+
+    /// @notice The costliest data per byte for `locateL1Inputs` that a queue fault can make it
+    ///         walk in full (BatchCodecGasTest.test_gas_locateL1Inputs_everySelectorShape):
+    ///         ForcedWithdraws, each a real queue item (so the walk chains them all), at the cap;
+    ///         the header claims one item more (`L1InputsSkipped`). One-byte fields but the
+    ///         queue index (two bytes past 127): 5,031 inputs; every varint two bytes: 3,533.
+    function test_gas_proveDataFault_queueFault_costliestL1Walk_oneByteFields() public {
+        _queueFaultOverForcedWithdraws(hex"0011", hex"000029", 0, 10, "queue fault, costliest L1-input walk (ForcedWithdraws, one-byte fields but the queue index)");
+    }
+
+    function test_gas_proveDataFault_queueFault_costliestL1Walk_twoByteFields() public {
+        // Δts +65 ms (82 01), account 129 (81 01), asset 0, amount 3·10^9 (m 3, e 9: 129 as 81 01)
+        _queueFaultOverForcedWithdraws(hex"820111", hex"8101008101", 129, 3e9, "queue fault, costliest L1-input walk (ForcedWithdraws, every varint two bytes)");
+    }
+
+    /// @dev ForcedWithdraw ops `head ‖ varint(k) ‖ tail` for k = 0, 1, ... up to the cap, each
+    ///      enqueued on L1 as ForcedWithdraw(k, account, asset 0, amount), plus one more item the
+    ///      header claims: the proof walks and chains every input, then finds the skip.
+    function _queueFaultOverForcedWithdraws(
+        bytes memory head,
+        bytes memory tail,
+        uint32 account,
+        uint128 amount,
+        string memory what
+    ) internal {
+        uint256 cap = dg.MAX_DATA_BYTES() - 3;
+        bytes memory body = new bytes(cap);
+        uint256 len;
+        uint256 count;
+        for (;;) {
+            bytes memory op = bytes.concat(head, _varint(count), tail);
+            if (len + op.length > cap) break;
+            for (uint256 j; j < op.length; ++j) body[len + j] = op[j];
+            len += op.length;
+            _enqueue(L1Inputs.forcedWithdraw(uint64(count), account, 0, amount));
+            ++count;
+        }
+        assembly {
+            mstore(body, len)
+        }
+        _enqueue(L1Inputs.forcedWithdraw(uint64(count), account, 0, amount));
+        bytes memory data = bytes.concat(hex"01", _varint(count), body);
+        Rollup.BatchHeader memory h = _post(data, uint64(count), keccak256("x"), uint64(count + 1));
+        _measureQueueFault(h, data, DisputeGame.Fault.L1InputsSkipped, what);
+        console.log("  L1 inputs", count);
     }
 
     function _measureOpen(Rollup.BatchHeader memory h, Tally memory t) internal {

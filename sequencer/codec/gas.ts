@@ -1,6 +1,7 @@
 /**
  * L1 gas of batch data: what posting costs (calldata) and what decoding costs in a dispute
- * (`BatchCodec.decode`, and `BatchCodec.locate`, the cheaper check `loadOp` runs), and from
+ * (`BatchCodec.decode`, and `BatchCodec.locate` / `locateL1Inputs`, the cheaper checks `loadOp`
+ * and `proveDataFault` run), and from
  * that the largest batch data whose decode stays under a governed gas bound. Figures and how
  * they were measured: docs/codec.md.
  *
@@ -31,10 +32,10 @@ export const DECODE_GAS_BOUND = 15_000_000;
  *
  * NOTE: not a bound for data whose decimals are nonzero or whose varints take two bytes:
  * `decode` then costs up to 494 gas/byte (OracleUpdates whose price points have two-byte ids; `test_gas_locate_everySelectorShape`
- * logs both decoders), ≈ 17.4M at `maxBatchBytes()`. Disputes decide validity with `locate`
- * (`locateGasBound`, which does hold there); only `proveDataFault`'s L1-input walk still runs
- * `decode` (docs/codec.md §4). Left at 420 because `maxBatchBytes()` derives from it and must equal the
- * consensus `DisputeGame.MAX_DATA_BYTES`.
+ * logs both decoders), ≈ 17.4M at `maxBatchBytes()`. No dispute runs `decode` on chain any
+ * more: `loadOp` runs `locate` (`locateGasBound`) and `proveDataFault` runs `locateL1Inputs`
+ * (`l1InputsGasBound`), both of which hold there (docs/codec.md §4). Left at 420 because
+ * `maxBatchBytes()` derives from it and must equal the consensus `DisputeGame.MAX_DATA_BYTES`.
  */
 export const DECODE_GAS_PER_BYTE = 420;
 /** Call-independent part: schema copy, version and count, final bookkeeping (measured ≈ 1.9k), rounded up. */
@@ -125,11 +126,46 @@ function locateWords(len: number): number {
 
 /**
  * Worst-case gas of `BatchCodec.locate` on any data of `len` bytes. At `maxBatchBytes()`
- * (35,209) it is 10.59M, well inside the 15M that sized the cap: the cap is set by `decode`,
- * which `proveDataFault` still runs.
+ * (35,209) it is 10.59M, well inside the 15M that sized the cap (the cap is `decode`'s, and
+ * consensus).
  */
 export function locateGasBound(len: number): number {
   return LOCATE_FIXED_GAS + LOCATE_GAS_PER_BYTE * len + memoryGas(locateWords(len));
+}
+
+/**
+ * `BatchCodec.locateL1Inputs`, what `proveDataFault`'s L1-input walk runs: `locate`'s verdict
+ * (exactly `decode`'s), the op count, and every L1 input (Deposit, ParamUpdate, ForcedWithdraw,
+ * ForcedClose) written as a record (op index ‖ its SequencedOp bytes), each checked and written
+ * in one pass; the other operations go through `locate`'s tiers. Its worst case per byte,
+ * measured over the same shapes as `locate`'s plus L1 inputs whose queue index alone is two or
+ * three bytes (`test_gas_locateL1Inputs_everySelectorShape`, 16 KB each), is data of one-byte
+ * ForcedWithdraws: 371 gas per data byte, memory included (one-byte ForcedCloses 345,
+ * ForcedWithdraws with every varint two bytes 269; shapes without L1 inputs cost what `locate`
+ * does plus 5–15%). 420 leaves ~13% for compiler drift and unmeasured shapes.
+ */
+export const L1_INPUTS_GAS_PER_BYTE = 420;
+/** Call-independent part, as `locate`'s. */
+export const L1_INPUTS_FIXED_GAS = 25_000;
+
+/**
+ * Memory words `locateL1Inputs` touches: `locate`'s, and the records with their length word
+ * and spilled word. A record is 16 + 15..50 bytes; per data byte the most is a ForcedWithdraw's
+ * 46 from 6, which `maxOutputBytes` already bounds.
+ */
+function l1InputsWords(len: number): number {
+  return locateWords(len) + 1 + Math.ceil(maxOutputBytes(len) / 32) + 1;
+}
+
+/**
+ * Worst-case gas of `BatchCodec.locateL1Inputs` on any data of `len` bytes: 15.02M at
+ * `maxBatchBytes()`. The whole queue-fault proof adds the hash chain over the inputs (≈ 400
+ * gas each, and a walk that long needs that many real queue items) and the transaction's own
+ * costs; measured at the cap on the costliest walk, 5,047 real ForcedWithdraws, 14.52M in all
+ * (DisputeGame.t.sol `test_gas_proveDataFault_queueFault_*`), under EIP-7825's 16,777,216.
+ */
+export function l1InputsGasBound(len: number): number {
+  return L1_INPUTS_FIXED_GAS + L1_INPUTS_GAS_PER_BYTE * len + memoryGas(l1InputsWords(len));
 }
 
 /** Calldata gas of bytes before EIP-7623: 4 per zero byte, 16 per other byte. */

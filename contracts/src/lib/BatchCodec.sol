@@ -332,6 +332,30 @@ library BatchCodec {
     ///            read what they accept as `decode` does; flagging valid data would cost gas only.
     ///         The per-selector layouts are derived from `SCHEMA` at the start of each call.
     function locate(bytes memory data, uint256 index) internal pure returns (uint256 n, bytes memory opBytes) {
+        (n, opBytes,) = _walk(data, index, false);
+    }
+
+    /// @notice Validates batch data as `locate` does (exactly `decode`'s accept / refuse and
+    ///         `BatchDataError`) and returns its operation count and every L1 input (selectors
+    ///         0 Deposit, 1 ParamUpdate, 17 ForcedWithdraw, 18 ForcedClose) in batch order, without
+    ///         writing the batch: what `proveDataFault`'s L1-input walk needs.
+    /// @dev    `inputs` is one record per L1 input: its op index (u32, big-endian) ‖ its
+    ///         SequencedOp bytes, `opAt(decode(data), opIndex)` (12-byte prefix ‖ `encodeOp`
+    ///         bytes, 15 to 50 by selector: docs/contracts.md). The L1 inputs go through tier 3
+    ///         (`decode`'s per-operation code, which writes their bytes), every other operation
+    ///         through tiers 1–2 as in `locate` (tier 3 when flagged), so the cost stays near
+    ///         `locate`'s on any data (sequencer/codec/gas.ts `l1InputsGasBound`).
+    function locateL1Inputs(bytes memory data) internal pure returns (uint256 n, bytes memory inputs) {
+        (n,, inputs) = _walk(data, type(uint256).max, true);
+    }
+
+    /// @notice `locate` (`collect` false: operation `index` located) or `locateL1Inputs`
+    ///         (`collect` true: every L1 input recorded, `index` unused).
+    function _walk(bytes memory data, uint256 index, bool collect)
+        private
+        pure
+        returns (uint256 n, bytes memory opBytes, bytes memory inputs)
+    {
         bytes memory schema = SCHEMA;
         /// @solidity memory-safe-assembly
         assembly {
@@ -807,6 +831,158 @@ library BatchCodec {
                 nip := ip
             }
 
+            // ---- L1 inputs: checked and written in one pass ----
+
+            // v (< 2^64) as little-endian bytes at the top of a word: `le64`, cheaper below 2^16.
+            function leSmall(v) -> r {
+                switch shr(16, v)
+                case 0 { r := or(shl(248, and(v, 0xff)), shl(240, shr(8, v))) }
+                default { r := le64(v) }
+            }
+
+            // Unsigned LEB128 at ip as `vint` reads it (bad unless minimal and at most 20 bytes),
+            // one and two bytes inline.
+            function rv(ip) -> x, nip, bad {
+                let w := mload(ip)
+                x := byte(0, w)
+                if lt(x, 0x80) {
+                    nip := add(ip, 1)
+                    leave
+                }
+                let hi := byte(1, w)
+                if lt(hi, 0x80) {
+                    x := or(and(x, 0x7f), shl(7, hi))
+                    bad := iszero(hi)
+                    nip := add(ip, 2)
+                    leave
+                }
+                x, nip, bad := vint(ip)
+            }
+
+            // The L1 input at ip (selector 0, 1, 17 or 18) after timestamp ts, checked and
+            // written at op as its SequencedOp bytes in one pass, straight from SCHEMA's four
+            // rows (Deposit: uint8 uint4 raw20 raw1 decimal16; ParamUpdate: uint8 uint2 uint2
+            // raw32; ForcedWithdraw: uint8 uint4 raw1 decimal16; ForcedClose: uint8 uint4
+            // uint2). The checks are `checkOp`'s (tiers 1–2: accept nothing `decode` refuses);
+            // what it writes is what `exactOp` writes when it accepts. Returns nip = 0 when it
+            // does not accept (a bad value, another selector, or a read past `end`): the caller
+            // then runs `exactOp`. Else the pointers past the operation and past what it wrote
+            // (12 + the item's `encodeOp` length; stores spill up to 31 bytes beyond), and the
+            // operation's timestamp.
+            function l1Op(ip, end, ts, op) -> nip, nts, nop {
+                let x, bad
+                x, ip, bad := rv(ip)
+                ts := sub(add(ts, shr(1, x)), mul(and(x, 1), x))
+                let sel := byte(0, mload(ip))
+                bad := or(bad, or(shr(64, ts), iszero(and(shr(sel, 0x60003), 1))))
+                ip := add(ip, 1)
+                mstore(op, or(le64(ts), or(shl(184, 0x0c), shl(152, sel))))
+                let b
+                x, ip, b := rv(ip) // queue index, uint 8
+                bad := or(bad, or(b, shr(64, x)))
+                mstore(add(op, 13), leSmall(x))
+                switch sel
+                case 1 {
+                    x, ip, b := rv(ip) // uint 2
+                    bad := or(bad, or(b, shr(16, x)))
+                    mstore(add(op, 21), leSmall(x))
+                    x, ip, b := rv(ip) // uint 2
+                    bad := or(bad, or(b, shr(16, x)))
+                    mstore(add(op, 23), leSmall(x))
+                    mstore(add(op, 25), mload(ip)) // raw 32
+                    ip := add(ip, 32)
+                    nop := add(op, 57)
+                }
+                default {
+                    x, ip, b := rv(ip) // account, uint 4
+                    bad := or(bad, or(b, shr(32, x)))
+                    mstore(add(op, 21), leSmall(x))
+                    op := add(op, 25)
+                    switch sel
+                    case 18 {
+                        x, ip, b := rv(ip) // market, uint 2
+                        bad := or(bad, or(b, shr(16, x)))
+                        mstore(op, leSmall(x))
+                        nop := add(op, 2)
+                    }
+                    default {
+                        if iszero(sel) {
+                            mstore(op, mload(ip)) // raw 20
+                            ip := add(ip, 20)
+                            op := add(op, 20)
+                        }
+                        mstore(op, mload(ip)) // raw 1
+                        x, ip, b := rv(add(ip, 1)) // amount, decimal 16: x = m·40 + e
+                        bad := or(bad, or(b, decBad(x, 16)))
+                        if iszero(bad) {
+                            x := mul(div(x, 40), exp(10, mod(x, 40)))
+                            switch shr(64, x)
+                            case 0 { mstore(add(op, 1), leSmall(x)) }
+                            default { mstore(add(op, 1), le128(x)) }
+                        }
+                        nop := add(op, 17)
+                    }
+                }
+                if iszero(or(bad, gt(ip, end))) {
+                    nip := ip
+                    nts := ts
+                }
+            }
+
+            // The selector of the operation at ip: the byte after the timestamp delta's varint,
+            // where `checkOp` and `exactOp` read it on any operation they accept.
+            function selectorAt(ip) -> sel {
+                let w := mload(ip)
+                sel := byte(1, w)
+                if shr(7, byte(0, w)) {
+                    let k := 1
+                    for {} and(lt(k, 31), shr(7, byte(k, w))) { k := add(k, 1) } {}
+                    sel := byte(add(k, 1), w)
+                }
+            }
+
+            // Every operation: each L1 input checked and written as a record (op index u32
+            // big-endian ‖ SequencedOp) from new memory on (returned as bytes) by `l1Op`, or by
+            // tier 3 when `l1Op` does not accept it; every other operation through tiers 1–2 as in
+            // `walk` (tier 3 when flagged, its output written past the last record and not kept).
+            // Returns the pointer past the last operation.
+            function walkInputs(ip, end, count, sch0, layouts) -> nip, records {
+                records := mload(0x40)
+                let rec := add(records, 0x20)
+                let ts := 0
+                for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                    // L1 inputs: Deposit 0, ParamUpdate 1, ForcedWithdraw 17, ForcedClose 18
+                    // (bits of 0x60003; shr by 19 or more leaves 0). Where `selectorAt` misreads
+                    // (a timestamp delta longer than 20 bytes, or past the data's end), either
+                    // path reverts with decode's error, so no record comes from a misread.
+                    switch and(shr(selectorAt(ip), 0x60003), 1)
+                    case 1 {
+                        mstore(rec, shl(224, i))
+                        let next, nextTs, nrec := l1Op(ip, end, ts, add(rec, 4))
+                        if iszero(next) {
+                            mstore(0x20, i)
+                            next, nextTs, nrec := exactOp(ip, end, ts, add(rec, 4), sch0)
+                        }
+                        ip := next
+                        ts := nextTs
+                        rec := nrec
+                    }
+                    default {
+                        let next, nextTs, bad := checkOp(ip, ts, layouts, sch0)
+                        if or(bad, gt(next, end)) {
+                            mstore(0x20, i)
+                            next, nextTs, bad := exactOp(ip, end, ts, rec, sch0)
+                        }
+                        ip := next
+                        ts := nextTs
+                    }
+                }
+                mstore(records, sub(rec, add(records, 0x20)))
+                mstore(rec, 0) // what the last stores spilled past the end
+                mstore(0x40, and(add(rec, 0x3f), not(0x1f)))
+                nip := ip
+            }
+
             let ip := add(data, 0x20)
             let end := add(ip, mload(data))
             mstore(0x00, ip)
@@ -828,7 +1004,9 @@ library BatchCodec {
                 mstore(add(layouts, shl(5, sel)), layoutOf(mload(add(sch0, shl(4, sel)))))
             }
 
-            ip, opBytes := walk(ip, end, n, index, sch0, layouts)
+            switch collect
+            case 0 { ip, opBytes := walk(ip, end, n, index, sch0, layouts) }
+            default { ip, inputs := walkInputs(ip, end, n, sch0, layouts) }
             mstore(0x20, n)
             if lt(ip, end) { fail(10, ip) }
             mstore(0x20, 0)

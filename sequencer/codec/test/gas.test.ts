@@ -6,6 +6,8 @@ import { encodeBatch } from "../batch.js";
 import { compressBatch, decompressBatch } from "../compress.js";
 import {
   DECODE_GAS_BOUND,
+  L1_INPUTS_FIXED_GAS,
+  L1_INPUTS_GAS_PER_BYTE,
   LOCATE_FIXED_GAS,
   LOCATE_GAS_PER_BYTE,
   MAX_EXPANSION,
@@ -13,6 +15,7 @@ import {
   calldataGas,
   calldataTokens,
   decodeGasBound,
+  l1InputsGasBound,
   locateGasBound,
   maxBatchBytes,
   maxOutputBytes,
@@ -66,6 +69,23 @@ describe("locate gas bound", () => {
     expect(constant("LOCATE_FIXED_GAS")).toBe(LOCATE_FIXED_GAS);
     expect(constant("LOCATE_GAS_PER_BYTE")).toBe(LOCATE_GAS_PER_BYTE);
     expect(constant("MAX_OP_BYTES")).toBe(MAX_OP_BYTES);
+  });
+});
+
+describe("L1-input walk gas bound", () => {
+  it("leaves room under EIP-7825's per-transaction cap at the data cap", () => {
+    const cap = maxBatchBytes();
+    expect(l1InputsGasBound(cap)).toBeGreaterThan(locateGasBound(cap));
+    // The walk alone; the proof adds the inputs' hash chain and the transaction's own costs.
+    expect(l1InputsGasBound(cap)).toBeLessThan(15_100_000);
+    expect(l1InputsGasBound(cap)).toBeLessThan(16_777_216);
+  });
+
+  it("is the bound the forge gas test checks (BatchCodec.t.sol mirrors its constants)", () => {
+    const sol = readFileSync(new URL("../../../contracts/test/BatchCodec.t.sol", import.meta.url), "utf8");
+    const constant = (name: string) => Number(new RegExp(`${name} = ([0-9_]+);`).exec(sol)?.[1]?.replace(/_/g, ""));
+    expect(constant("L1_INPUTS_FIXED_GAS")).toBe(L1_INPUTS_FIXED_GAS);
+    expect(constant("L1_INPUTS_GAS_PER_BYTE")).toBe(L1_INPUTS_GAS_PER_BYTE);
   });
 });
 
