@@ -4747,6 +4747,11 @@ export const oneStepProverAbi = [
   },
   {
     "type": "error",
+    "name": "Sha256Failed",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "UnsupportedOperation",
     "inputs": [
       {
@@ -4904,6 +4909,11 @@ export const oneStepTradingAbi = [
   },
   {
     "type": "error",
+    "name": "Sha256Failed",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "UnsupportedOperation",
     "inputs": [
       {
@@ -5058,6 +5068,11 @@ export const oneStepRiskAbi = [
         "internalType": "uint256"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "Sha256Failed",
+    "inputs": []
   },
   {
     "type": "error",
@@ -5231,6 +5246,11 @@ export const oneStepParamsAbi = [
         "internalType": "uint256"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "Sha256Failed",
+    "inputs": []
   },
   {
     "type": "error",
