@@ -26,7 +26,7 @@ import { recoverOp, signDigest, signingDigest } from "../../sequencer/state/sign
 import { type CrossmarginState, markMarket } from "../../sequencer/state/state.js";
 import { applyOp } from "../../sequencer/state/stf.js";
 import { testGenesis, USD } from "../../sequencer/state/test/fixtures.js";
-import { ONESTEP_DOMAIN, ONESTEP_FIXTURE_DIR, type OneStepVector, renderFixture, vectorOf } from "./gen-onestep-fixtures.js";
+import { ONESTEP_DOMAIN, ONESTEP_FIXTURE_DIR, type OneStepVector, renderFixture, sixtyFourMarkets, vectorOf } from "./gen-onestep-fixtures.js";
 import { largestRisk } from "./onestep-draw-risk.js";
 
 const KEYS = [0, 1].map((i) => bytesToHex(keccak_256(new TextEncoder().encode(`crossmargin one-step risk wide ${i}`))) as Hex);
@@ -42,17 +42,7 @@ type Mode = "cross" | "portfolio" | "isolated";
  * then every price moves 0.1% a step against it until it is below maintenance (or bankrupt).
  */
 function wideRiskState(mode: Mode, bankrupt: boolean): { state: CrossmarginState; nonce: bigint } {
-  const markets = Array.from({ length: 64 }, () => ({
-    tickSize: USD,
-    lotSize: 10_000n,
-    tiers: [
-      { notionalCap: 1_000_000n * USD, imfPpm: 100_000n, mmfPpm: 50_000n },
-      { notionalCap: 0n, imfPpm: 200_000n, mmfPpm: 100_000n },
-    ],
-    oraclePrice: PRICE,
-    oracleTimestamp: 1_000n,
-  }));
-  const state = createGenesisState(testGenesis({ markets }));
+  const state = createGenesisState(testGenesis({ markets: sixtyFourMarkets(PRICE) }));
   let nonce = NOW;
   const apply = (op: Op, signer: Hex | null = null): Receipt => {
     const r = applyOp(state, op, { timestamp: NOW, signer });
