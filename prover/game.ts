@@ -199,7 +199,16 @@ export class GamePlayer {
       this.event("timeout", { id, against: g.turn });
       return "moved";
     }
-    const ctx = await this.context(g.batchIndex);
+    let ctx: GameContext;
+    try {
+      ctx = await this.context(g.batchIndex);
+    } catch (e) {
+      // The game may have ended since its state was read (the other side's step or a data-fault
+      // proof rolled the batch back, so L1 no longer has it): then it is over, not an error.
+      const now = await this.state(id);
+      if (now.status === "ChallengerWon" || now.status === "DefenderWon" || now.status === "Void") return this.move(id);
+      throw e;
+    }
     if (g.status === "Bisecting") {
       if (g.turn !== role) return "waiting";
       const mid = Math.floor((g.lo + g.hi) / 2);

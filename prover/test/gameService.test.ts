@@ -7,7 +7,7 @@
 import type { Address, Hex, LocalAccount, WalletClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { GAME_SCAN_OVERLAP, GameService, type GameServiceOptions } from "../game.js";
+import { GAME_SCAN_OVERLAP, GamePlayer, GameService, type GameServiceOptions } from "../game.js";
 
 const me = privateKeyToAccount(`0x${"11".repeat(32)}` as Hex);
 const other = `0x${"22".repeat(20)}` as Address;
@@ -82,5 +82,38 @@ describe("GameService scan", () => {
     expect(await service.round()).toBe(0);
     expect(await service.games()).toEqual([]);
     expect(lines.filter((l) => l.includes("move_failed"))).toEqual([]);
+  });
+});
+
+describe("GamePlayer move", () => {
+  it("reports a game that ended between reading it and reading its batch as over (the batch rolled back)", async () => {
+    let gameReads = 0;
+    const client = {
+      readContract: async ({ functionName }: { functionName: string }) => {
+        if (functionName === "game") {
+          // Bisecting, with this key as the challenger; from the second read on, won.
+          const status = gameReads++ === 0 ? 1 : 3;
+          return { status, turn: 0, batchIndex: 2n, lo: 0n, hi: 7n, loRoot: ZERO32, hiRoot: ZERO32, midRoot: ZERO32, opHash: ZERO32, headerHash: ZERO32, challenger: me.address, defender: other };
+        }
+        if (functionName === "clockLeft") return 3_600n;
+        if (functionName === "batch") throw new Error("UnknownBatch(2)"); // rolled back meanwhile
+        throw new Error(`unexpected read ${functionName}`);
+      },
+    };
+    const lines: string[] = [];
+    const player = new GamePlayer({
+      client: client as unknown as GameServiceOptions["client"],
+      wallet: {} as WalletClient,
+      account: me as LocalAccount,
+      disputeGame: `0x${"33".repeat(20)}` as Address,
+      rollup: `0x${"44".repeat(20)}` as Address,
+      contextOf: async () => {
+        throw new Error("the batch is gone");
+      },
+      logLine: (l) => lines.push(l),
+    });
+    expect(await player.move(5n)).toBe("over");
+    expect(player.stats.won).toBe(1);
+    expect(lines.some((l) => l.includes('"event":"over"') && l.includes("ChallengerWon"))).toBe(true);
   });
 });
