@@ -127,6 +127,15 @@ contract OneStepProverTest is OneStepVectors {
         _replayWide(prover, json, n);
     }
 
+    /// @dev The zero-subtree roots `Witness.zeroHash` keeps as constants equal the hashed ones.
+    function test_zeroHashes() public view {
+        bytes32 h;
+        for (uint256 height; height <= 12; ++height) {
+            assertEq(Witness.zeroHash(height), h, string.concat("zero_hashes[", vm.toString(height), "]"));
+            h = sha256(abi.encodePacked(h, h));
+        }
+    }
+
     // ================================================================ bad witnesses revert
 
     function _first(string memory opType) internal returns (OneStepProver prover, Vector memory v) {

@@ -74,7 +74,7 @@ library Margin {
         }
         // PERF: the five field chunks are consecutive gindices: one search, not five (margin
         // code reads every slot of an account, 64 of them, more than once per operation).
-        at = w.findRun(S.positionField(account, market, 0), 5);
+        at = w.findRun(g << S.POSITION_DEPTH, 5); // field 0 of slot g
         p.size = i64(w.u64At(at));
         p.entryNotional = i64(w.u64At(at - 1));
         p.lastFundingIndex = i64(w.u64At(at - 2));

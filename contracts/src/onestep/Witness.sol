@@ -197,15 +197,18 @@ library Witness {
             let qh := q
             let qt := q
             let bad := 0
+            // PERF: sentinels instead of bounds checks: a zero gindex (never a node's) past the
+            // input's end (the word there is the node array's length, `n`: restored below) and
+            // past the queue's end (rewritten after every push).
+            mstore(gend, 0)
+            mstore(q, 0)
             for {} 1 {} {
                 // Pop the larger gindex of the input's head and the queue's head (a gindex in
                 // both is malformed: given and computable).
                 let k := 0
                 let v := 0
-                let gk := 0
-                if lt(gi, gend) { gk := mload(gi) }
-                let qk := 0
-                if lt(qh, qt) { qk := mload(qh) }
+                let gk := mload(gi)
+                let qk := mload(qh)
                 switch gt(gk, qk)
                 case 1 {
                     k := gk
@@ -234,9 +237,9 @@ library Witness {
                 }
                 let sib := sub(k, 1)
                 let sv := 0
-                switch and(lt(gi, gend), eq(mload(gi), sib))
+                switch eq(mload(gi), sib)
                 case 1 {
-                    if and(lt(qh, qt), eq(mload(qh), sib)) {
+                    if eq(mload(qh), sib) {
                         bad := k
                         break
                     }
@@ -245,7 +248,7 @@ library Witness {
                     vi := add(vi, 0x20)
                 }
                 default {
-                    if iszero(and(lt(qh, qt), eq(mload(qh), sib))) {
+                    if iszero(eq(mload(qh), sib)) {
                         bad := k
                         break
                     }
@@ -261,7 +264,9 @@ library Witness {
                 mstore(qt, shr(1, k))
                 mstore(add(qt, 0x20), mload(0x00))
                 qt := add(qt, 0x40)
+                mstore(qt, 0)
             }
+            mstore(gend, n)
             if bad {
                 mstore(0x00, malformed)
                 mstore(0x04, bad)
@@ -575,8 +580,20 @@ library Witness {
     }
 
     /// @notice The root of an all-zero subtree of `height` levels (`zero_hashes[height]`).
+    /// @dev PERF: the heights the layout uses (a position or order record: 3; a session-key
+    ///      list: 3; order slots: 9) are constants; higher ones are hashed up from height 9.
     function zeroHash(uint256 height) internal view returns (bytes32 h) {
-        for (uint256 i; i < height; ++i) {
+        if (height == 0) return bytes32(0);
+        if (height == 1) return 0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b;
+        if (height == 2) return 0xdb56114e00fdd4c1f85c892bf35ac9a89289aaecb1ebd0a96cde606a748b5d71;
+        if (height == 3) return 0xc78009fdf07fc56a11f122370658a353aaa542ed63e44c4bc15ff4cd105ab33c;
+        if (height == 4) return 0x536d98837f2dd165a55d5eeae91485954472d56f246df256bf3cae19352a123c;
+        if (height == 5) return 0x9efde052aa15429fae05bad4d0b1d7c64da64d03d7a1854a588c2cb8430c0d30;
+        if (height == 6) return 0xd88ddfeed400a8755596b21942c1497e114c302e6118290f91e6772976041fa1;
+        if (height == 7) return 0x87eb0ddba57e35f6d286673802a4af5975e22506c7cf4c64bb6be5ee11527f2c;
+        if (height == 8) return 0x26846476fd5fc54a5d43385167c95144f2643f533cc85bb9d16b782f8d7db193;
+        h = 0x506d86582d252405b840018792cad2bf1259f1ef5aa5f887e13cb2f0094f51e1; // height 9
+        for (uint256 i = 9; i < height; ++i) {
             h = SSZ.hashPair(h, h);
         }
     }
