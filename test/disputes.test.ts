@@ -12,15 +12,14 @@ import { join } from "node:path";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, expect, it } from "vitest";
-import { GamePlayer, gameContext, postedBatch } from "../prover/game.js";
-import { honestBatch } from "../prover/test/helpers.js";
+import { gameContext, postedBatch } from "../prover/game.js";
+import { honestBatch, testPlayer } from "../prover/test/helpers.js";
 import { postLie } from "../prover/test/malicious.js";
 import { createCrossmarginClient } from "../sdk/index.js";
 import type { SequencerCore } from "../sequencer/core/sequencer.js";
 import { DEVNET_ORACLE_KEY } from "../sequencer/devnet.js";
 import { disputeGameAbi, rollupAbi } from "../sequencer/l1/abi.js";
 import type { Deployment } from "../sequencer/l1/deploy.js";
-import { walletFor } from "../sequencer/l1/deploy.js";
 import { stateAtL1Batch } from "../sequencer/l1/proofs.js";
 import { type Chain, GENESIS as L1_GENESIS, fundAccounts, openTestCore, sealTransfers, setupChain, tmpDb } from "../sequencer/l1/test/helpers.js";
 import { GENESIS, kill, spawnProject, type Stack, startStack, stopStack, until } from "./stack.js";
@@ -53,18 +52,10 @@ it("the sequencer service defends its honest batch against a lying challenger an
   const pub = d.clients.public;
   const domain = { chainId: BigInt(anvil.chainId), verifyingContract: d.rollup };
   const liarKey = anvil.accounts[7]!.privateKey;
-  const liar = new GamePlayer({
-    client: pub,
-    wallet: walletFor(d.clients, liarKey, 20),
-    account: walletFor(d.clients, liarKey).account,
-    disputeGame: d.disputeGame,
-    rollup: d.rollup,
-    logLine: () => {},
-    contextOf: async (i) => {
-      const ctx = gameContext(stateAtL1Batch(seq.core.log, GENESIS, i - 1), await postedBatch(pub, d.rollup, d.fromBlock, i), domain);
-      for (let k = 1; k < ctx.trace.roots.length; k++) ctx.trace.roots[k] = `0x${"22".repeat(32)}` as Hex;
-      return ctx;
-    },
+  const liar = testPlayer(d, liarKey, async (i) => {
+    const ctx = gameContext(stateAtL1Batch(seq.core.log, GENESIS, i - 1), await postedBatch(pub, d.rollup, d.fromBlock, i), domain);
+    for (let k = 1; k < ctx.trace.roots.length; k++) ctx.trace.roots[k] = `0x${"22".repeat(32)}` as Hex;
+    return ctx;
   });
   const next = await pub.readContract({ address: d.rollup, abi: rollupAbi, functionName: "nextBatchIndex" });
   const id = await liar.open(l1Batch);
@@ -112,18 +103,10 @@ it("a verifier with --challenger-key opens and plays the game on a wrong root, s
 
   // The lying defender: true roots, the lie only at the end (the strongest lie there is).
   const domain = { chainId: BigInt(c.anvil.chainId), verifyingContract: c.d.rollup };
-  const liar = new GamePlayer({
-    client: pub,
-    wallet: walletFor(c.d.clients, c.anvil.accounts[1]!.privateKey, 20),
-    account: walletFor(c.d.clients, c.anvil.accounts[1]!.privateKey).account,
-    disputeGame: c.d.disputeGame,
-    rollup: c.d.rollup,
-    logLine: () => {},
-    contextOf: async (i) => {
-      const ctx = gameContext(stateAtL1Batch(core.log, L1_GENESIS, i - 1), await postedBatch(pub, c.d.rollup, c.d.fromBlock, i), domain);
-      ctx.trace.roots[ctx.trace.roots.length - 1] = wrong;
-      return ctx;
-    },
+  const liar = testPlayer(c.d, c.anvil.accounts[1]!.privateKey, async (i) => {
+    const ctx = gameContext(stateAtL1Batch(core.log, L1_GENESIS, i - 1), await postedBatch(pub, c.d.rollup, c.d.fromBlock, i), domain);
+    ctx.trace.roots[ctx.trace.roots.length - 1] = wrong;
+    return ctx;
   });
   const opened = await until(out, () => out.find((l) => l.includes('"event":"game_opened"')), 60_000, "the verifier opening a game");
   const id = BigInt((JSON.parse(opened.slice(opened.indexOf("{"))) as { id: string }).id);

@@ -10,25 +10,19 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import type { SequencerCore } from "../../sequencer/core/sequencer.js";
 import { maxBatchBytes } from "../../sequencer/codec/index.js";
 import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
-import { type Chain, depositOnL1, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
+import { type Chain, depositOnL1, fundAccounts, lineSink, sealTransfers } from "../../sequencer/l1/test/helpers.js";
 import { Challenger } from "../challenger.js";
 import { Verifier } from "../verifier.js";
-import { honestBatch, testVerifier } from "./helpers.js";
+import { closeTestbed, honestBatch, openTestbed } from "./helpers.js";
 import { postLie } from "./malicious.js";
 
 let c: Chain;
 let core: SequencerCore;
 let v: Verifier;
 beforeEach(async () => {
-  c = await setupChain();
-  core = openTestCore(tmpDb());
-  v = testVerifier(c);
+  ({ c, core, v } = await openTestbed());
 });
-afterEach(async () => {
-  await v?.close();
-  core?.log.close();
-  await c?.anvil.stop();
-});
+afterEach(() => closeTestbed({ c, core, v }));
 
 it("proves oversized data, undecodable data, an op count lie and a skipped deposit on L1; each batch rolled back, the honest one re-posted and verified", async () => {
   const pub = c.d.clients.public;

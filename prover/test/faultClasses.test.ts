@@ -19,9 +19,9 @@ import { decodeBatchData, encodeBatchData } from "../../sequencer/codec/index.js
 import { DEVNET_ORACLE_KEY } from "../../sequencer/devnet.js";
 import { recoverOpNative } from "../../sequencer/ingress/recover.js";
 import { disputeGameAbi, rollupAbi } from "../../sequencer/l1/abi.js";
-import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
+import { contractsOf } from "../../sequencer/l1/deploy.js";
 import { stateAtL1Batch } from "../../sequencer/l1/proofs.js";
-import { type Chain, GENESIS, fundAccounts, openTestCore, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
+import { type Chain, GENESIS, fundAccounts } from "../../sequencer/l1/test/helpers.js";
 import { bytesToHex } from "../../sequencer/state/bytes.js";
 import { FLAG_SELL, MODE_CROSS, TIF_IOC, TIF_POST_ONLY, TIF_SHIFT } from "../../sequencer/state/constants.js";
 import { applyOp, type Op, recoverOp, type SequencedOp, signDigest, signingDigest, stateRoot } from "../../sequencer/state/index.js";
@@ -30,10 +30,10 @@ import type { Recovered } from "../../sequencer/state/stf.js";
 import { type CrossmarginState, setBalance } from "../../sequencer/state/state.js";
 import { moveToWithdrawal } from "../../sequencer/state/ops/withdraw.js";
 import { restoreState, serializeState } from "../../sequencer/storage/snapshot.js";
-import { GamePlayer, type GameContext, gameContext, postedBatch } from "../game.js";
+import { type GameContext, gameContext, postedBatch } from "../game.js";
 import type { Verifier } from "../verifier.js";
 import type { OneStepCase } from "../witness.js";
-import { honestBatch, testVerifier } from "./helpers.js";
+import { closeTestbed, honestBatch, openTestbed, testPlayer } from "./helpers.js";
 import { postLie } from "./malicious.js";
 
 const USD = 1_000_000n;
@@ -41,15 +41,9 @@ let c: Chain;
 let core: SequencerCore;
 let v: Verifier;
 beforeEach(async () => {
-  c = await setupChain();
-  core = openTestCore(tmpDb());
-  v = testVerifier(c);
+  ({ c, core, v } = await openTestbed());
 });
-afterEach(async () => {
-  await v?.close();
-  core?.log.close();
-  await c?.anvil.stop();
-});
+afterEach(() => closeTestbed({ c, core, v }));
 
 let nonce = 0n;
 const nextNonce = () => (nonce = BigInt(Date.now()) > nonce ? BigInt(Date.now()) : nonce + 1n);
@@ -116,16 +110,7 @@ async function fundedAndPosted() {
 async function convictEach(cases: LieCase[], pre: CrossmarginState, good: ReturnType<typeof honestBatch>) {
   const pub = c.d.clients.public;
   const domain = { chainId: BigInt(c.anvil.chainId), verifyingContract: c.d.rollup };
-  const challengerKey = c.anvil.accounts[8]!.privateKey;
-  const challenger = new GamePlayer({
-    client: pub,
-    wallet: walletFor(c.d.clients, challengerKey, 20),
-    account: walletFor(c.d.clients, challengerKey).account,
-    disputeGame: c.d.disputeGame,
-    rollup: c.d.rollup,
-    logLine: () => {},
-    contextOf: async (i) => gameContext(await v.stateAfter(i - 1), await postedBatch(pub, c.d.rollup, c.d.fromBlock, i), domain),
-  });
+  const challenger = testPlayer(c.d, c.anvil.accounts[8]!.privateKey, async (i) => gameContext(await v.stateAfter(i - 1), await postedBatch(pub, c.d.rollup, c.d.fromBlock, i), domain));
   const seqKey = c.anvil.accounts[1]!.privateKey;
   const k = contractsOf(c.d, c.d.clients.sequencer);
   for (const x of cases) {
@@ -136,18 +121,10 @@ async function convictEach(cases: LieCase[], pre: CrossmarginState, good: Return
     while ((await v.round()) > 0);
     expect(v.verdict(2), x.name).toMatchObject({ status: "dispute", reasons: ["root_mismatch"] });
     // The liar defends with the roots its lie implies; it never has a step in its favour.
-    const liar = new GamePlayer({
-      client: pub,
-      wallet: walletFor(c.d.clients, seqKey, 20),
-      account: walletFor(c.d.clients, seqKey).account,
-      disputeGame: c.d.disputeGame,
-      rollup: c.d.rollup,
-      logLine: () => {},
-      contextOf: async (i): Promise<GameContext> => ({
-        ...(await postedBatch(pub, c.d.rollup, c.d.fromBlock, i)),
-        trace: { roots: x.roots, caseAt: (j) => ({ preRoot: x.roots[j]!, postRoot: garbage(255) }) as unknown as OneStepCase },
-      }),
-    });
+    const liar = testPlayer(c.d, seqKey, async (i): Promise<GameContext> => ({
+      ...(await postedBatch(pub, c.d.rollup, c.d.fromBlock, i)),
+      trace: { roots: x.roots, caseAt: (j) => ({ preRoot: x.roots[j]!, postRoot: garbage(255) }) as unknown as OneStepCase },
+    }));
     const id = await challenger.open(2);
     for (let round = 0; round < 100; round++) {
       const [a, b] = [await challenger.playWhileMoving(id), await liar.playWhileMoving(id)];

@@ -14,31 +14,24 @@ import type { Hex } from "viem";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { SequencerCore } from "../../sequencer/core/sequencer.js";
 import { disputeGameAbi, rollupAbi } from "../../sequencer/l1/abi.js";
-import { contractsOf, walletFor } from "../../sequencer/l1/deploy.js";
+import { contractsOf } from "../../sequencer/l1/deploy.js";
 import { stateAtL1Batch } from "../../sequencer/l1/proofs.js";
-import { type Chain, GENESIS, fundAccounts, lineSink, openTestCore, sealTransfers, setupChain, tmpDb } from "../../sequencer/l1/test/helpers.js";
+import { type Chain, GENESIS, fundAccounts, lineSink, sealTransfers } from "../../sequencer/l1/test/helpers.js";
 import { GamePlayer, type GameContext, gameContext, postedBatch } from "../game.js";
 import { Verifier } from "../verifier.js";
-import { honestBatch, testVerifier } from "./helpers.js";
+import { closeTestbed, honestBatch, openTestbed, testPlayer } from "./helpers.js";
 import { postLie } from "./malicious.js";
 
 let c: Chain;
 let core: SequencerCore;
 let v: Verifier;
 beforeEach(async () => {
-  c = await setupChain();
-  core = openTestCore(tmpDb());
-  v = testVerifier(c);
+  ({ c, core, v } = await openTestbed());
 });
-afterEach(async () => {
-  await v?.close();
-  core?.log.close();
-  await c?.anvil.stop();
-});
+afterEach(() => closeTestbed({ c, core, v }));
 
 const domain = () => ({ chainId: BigInt(c.anvil.chainId), verifyingContract: c.d.rollup });
-const player = (key: Hex, contextOf: (i: number) => Promise<GameContext>, sink = lineSink()) =>
-  new GamePlayer({ client: c.d.clients.public, wallet: walletFor(c.d.clients, key, 20), account: walletFor(c.d.clients, key).account, disputeGame: c.d.disputeGame, rollup: c.d.rollup, contextOf, logLine: sink.logLine });
+const player = (key: Hex, contextOf: (i: number) => Promise<GameContext>, sink = lineSink()) => testPlayer(c.d, key, contextOf, sink.logLine);
 
 /** Alternates the two players until the game is over (each side moves when it is its turn). */
 async function playOut(a: GamePlayer, b: GamePlayer, id: bigint): Promise<void> {
